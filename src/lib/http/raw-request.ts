@@ -1,0 +1,24 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * The parts of an Express or Fastify request that the module reads. Both
+ * adapters set `rawBody` when the app is created with `{ rawBody: true }`.
+ */
+export interface VmegRawRequest {
+  headers: IncomingHttpHeaders;
+  rawBody?: Buffer;
+  ip?: string;
+}
+
+/** `application/json` and `application/*+json`, with or without parameters. */
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && JSON_MEDIA_TYPE.test(contentType);
+}
+
+/** Checks whether the request announces a body, by `Content-Length` or `Transfer-Encoding`. */
+export function announcesBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

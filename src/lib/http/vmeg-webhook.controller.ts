@@ -1,0 +1,40 @@
+import { Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import { InlineDispatcher, type DispatchOutcome } from '../dispatch/inline-dispatcher';
+import { VmegSignatureGuard } from '../signature/vmeg-signature.guard';
+import { parseVmegEnvelope } from './parse-vmeg-envelope';
+import type { VmegRawRequest } from './raw-request';
+import { toHttpException } from './to-http-exception';
+
+/** Body of a 200 response. */
+export interface VmegDeliveryAcknowledgement {
+  pipelineKey: string;
+  /** `duplicate` when the key was already processed and no handler ran. */
+  outcome: DispatchOutcome;
+}
+
+/**
+ * Receives VMEG deliveries. `VmegModule` mounts it on the `path` option; an
+ * app that mounts it itself sets `path: null` and declares a subclass with its
+ * own `@Controller(...)` route.
+ */
+@Controller()
+export class VmegWebhookController {
+  constructor(private readonly dispatcher: InlineDispatcher) {}
+
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(VmegSignatureGuard)
+  async receive(@Req() request: VmegRawRequest): Promise<VmegDeliveryAcknowledgement> {
+    const receivedAt = new Date();
+
+    try {
+      const { payload, json, taskId } = parseVmegEnvelope(request.rawBody ?? Buffer.alloc(0));
+      const record = { pipelineKey: payload.pipelineKey, event: payload.event, taskId, code: payload.code, payloadJson: json, receivedAt };
+
+      const outcome = await this.dispatcher.dispatch(record, payload);
+      return { pipelineKey: payload.pipelineKey, outcome };
+    } catch (error) {
+      throw toHttpException(error);
+    }
+  }
+}

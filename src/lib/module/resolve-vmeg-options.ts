@@ -1,0 +1,98 @@
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_TOLERANCE_SECONDS } from '../vmeg.constants';
+import type { ResolvedVmegOptions, VmegModuleOptions } from './vmeg-module-options';
+
+/** Thrown at start-up when `VmegModule` options are invalid; the message names the option. */
+export class InvalidVmegOptionsError extends Error {
+  constructor(option: string, problem: string) {
+    super(`Invalid VmegModule option "${option}": ${problem}`);
+    this.name = 'InvalidVmegOptionsError';
+  }
+}
+
+const DISPATCH_MODES = ['inline'] as const;
+
+/**
+ * Validates the options given to `VmegModule` and applies the defaults.
+ * Throws `InvalidVmegOptionsError` on the first invalid option.
+ */
+export function resolveVmegOptions(options: VmegModuleOptions | undefined): ResolvedVmegOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidVmegOptionsError('options', 'expected an object with at least "secret"');
+  }
+
+  const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (typeof toleranceSeconds !== 'number' || !Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) {
+    throw new InvalidVmegOptionsError('toleranceSeconds', `expected a positive number of seconds, got ${describe(toleranceSeconds)}`);
+  }
+
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs <= 0) {
+    throw new InvalidVmegOptionsError('lockTimeoutMs', `expected a positive whole number of milliseconds, got ${describe(lockTimeoutMs)}`);
+  }
+
+  const dispatch = options.dispatch ?? 'inline';
+  if (!(DISPATCH_MODES as readonly unknown[]).includes(dispatch)) {
+    throw new InvalidVmegOptionsError('dispatch', `expected one of ${DISPATCH_MODES.map((mode) => `"${mode}"`).join(', ')}, got ${describe(dispatch)}`);
+  }
+
+  const dataSourceName = options.dataSourceName;
+  if (dataSourceName !== undefined && (typeof dataSourceName !== 'string' || dataSourceName.length === 0)) {
+    throw new InvalidVmegOptionsError('dataSourceName', `expected the name of a TypeORM data source, got ${describe(dataSourceName)}`);
+  }
+
+  return {
+    secrets: resolveSecrets(options.secret),
+    toleranceMs: toleranceSeconds * 1000,
+    dataSourceName,
+    dispatch,
+    lockTimeoutMs,
+  };
+}
+
+/** Validates the `path` option; `null` means that the app mounts the controller itself. */
+export function resolveWebhookPath(path: unknown, defaultPath: string): string | null {
+  if (path === null) {
+    return null;
+  }
+  if (path === undefined) {
+    return defaultPath;
+  }
+  if (typeof path !== 'string' || path.trim().length === 0) {
+    throw new InvalidVmegOptionsError('path', `expected a route such as "webhooks/vmeg", or null, got ${describe(path)}`);
+  }
+  return path.trim().replace(/^\/+|\/+$/g, '');
+}
+
+function resolveSecrets(secret: unknown): string[] {
+  const secrets = Array.isArray(secret) ? secret : [secret];
+
+  if (secret === undefined || secret === null) {
+    throw new InvalidVmegOptionsError('secret', 'missing; set it to the webhook secret from VMEG\'s API Configuration page (for example from VMEG_WEBHOOK_SECRET)');
+  }
+  if (secrets.length === 0) {
+    throw new InvalidVmegOptionsError('secret', 'the array is empty; give at least one webhook secret');
+  }
+
+  secrets.forEach((value, index) => {
+    const name = Array.isArray(secret) ? `secret[${index}]` : 'secret';
+    if (typeof value !== 'string') {
+      throw new InvalidVmegOptionsError(name, `expected a string, got ${typeof value}`);
+    }
+    if (value.trim().length === 0) {
+      throw new InvalidVmegOptionsError(name, 'the secret is empty');
+    }
+  });
+
+  return secrets as string[];
+}
+
+/** Describes a rejected value for an error message. Secrets never reach it. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+  return String(value);
+}

@@ -1,0 +1,21 @@
+/** SQLSTATE codes that change how the module answers; see PostgreSQL's "Error Codes" appendix. */
+export const SQLSTATE = {
+  lockNotAvailable: '55P03',
+  inFailedTransaction: '25P02',
+  undefinedTable: '42P01',
+} as const;
+
+/**
+ * Returns the SQLSTATE of an error raised by `pg`, directly or wrapped in
+ * TypeORM's `QueryFailedError`, if it has one.
+ */
+export function sqlState(error: unknown): string | undefined {
+  const candidate = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = candidate?.code ?? candidate?.driverError?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Class 22, "data exception": PostgreSQL rejected a value, such as invalid `jsonb` input. */
+export function isDataException(error: unknown): boolean {
+  return sqlState(error)?.startsWith('22') ?? false;
+}

@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
+import { DELIVERY_TABLE, VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
+import type { DeliveryRecord, LockedDelivery } from './delivery-record';
+import * as statements from './delivery.statements';
+
+/** Maximum length of `last_error`; longer handler messages are cut. */
+const MAX_ERROR_LENGTH = 4000;
+
+/**
+ * Runs the delivery statements on the app's TypeORM data source. Methods that
+ * take a `QueryRunner` run inside the caller's transaction; errors from `pg`
+ * and TypeORM pass through unchanged for the caller to classify.
+ */
+@Injectable()
+export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('VmegDeliveryStore');
+  private dataSource!: DataSource;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(VMEG_RESOLVED_OPTIONS) private readonly options: ResolvedVmegOptions,
+  ) {}
+
+  onModuleInit(): void {
+    const token = getDataSourceToken(this.options.dataSourceName);
+    try {
+      this.dataSource = this.moduleRef.get<DataSource>(token, { strict: false });
+    } catch {
+      const name = this.options.dataSourceName ?? 'default';
+      throw new Error(
+        `VmegModule found no TypeORM data source "${name}"; import TypeOrmModule.forRoot(...) ` +
+          'with vmegEntities and vmegMigrations, or set the dataSourceName option to the name of that connection',
+      );
+    }
+  }
+
+  /** Fails start-up when the migrations have not created the table. */
+  async onApplicationBootstrap(): Promise<void> {
+    const [row] = await this.dataSource.query(statements.FIND_DELIVERY_TABLE);
+    if (!row?.name) {
+      throw new Error(
+        `VmegModule: table ${DELIVERY_TABLE} does not exist; run the migrations in vmegMigrations ` +
+          '(for example "npm run migration:run", or migrationsRun: true in the TypeORM options)',
+      );
+    }
+    this.logger.debug(`Using table ${row.name}`);
+  }
+
+  /**
+   * Opens a transaction whose lock waits end after `lockTimeoutMs`. The caller
+   * must commit or roll back, then release the runner.
+   */
+  async beginTransaction(): Promise<QueryRunner> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      await runner.query(statements.SET_LOCK_TIMEOUT, [`${this.options.lockTimeoutMs}ms`]);
+      return runner;
+    } catch (error) {
+      await rollBackQuietly(runner);
+      await runner.release();
+      throw error;
+    }
+  }
+
+  /** Inserts a new delivery; returns its id, or undefined when the key is known. */
+  async insert(runner: QueryRunner, record: DeliveryRecord): Promise<string | undefined> {
+    const rows: { id: string }[] = await runner.query(statements.INSERT_DELIVERY, [
+      record.pipelineKey,
+      record.event,
+      record.taskId,
+      record.code,
+      record.payloadJson,
+      record.receivedAt,
+    ]);
+    return rows[0]?.id;
+  }
+
+  /** Locks a known delivery for the caller's transaction. */
+  async lock(runner: QueryRunner, pipelineKey: string): Promise<LockedDelivery | undefined> {
+    const rows: LockedDelivery[] = await runner.query(statements.LOCK_DELIVERY, [pipelineKey]);
+    return rows[0];
+  }
+
+  async markProcessed(runner: QueryRunner, id: string): Promise<void> {
+    await runner.query(statements.MARK_PROCESSED, [id]);
+  }
+
+  /** Records a failed attempt in a transaction of its own, after the attempt's transaction rolled back. */
+  async recordFailedAttempt(record: DeliveryRecord, error: string): Promise<void> {
+    const runner = await this.beginTransaction();
+    try {
+      await runner.query(statements.RECORD_FAILED_ATTEMPT, [
+        record.pipelineKey,
+        record.event,
+        record.taskId,
+        record.code,
+        record.payloadJson,
+        record.receivedAt,
+        error.slice(0, MAX_ERROR_LENGTH),
+      ]);
+      await runner.commitTransaction();
+    } catch (failure) {
+      await rollBackQuietly(runner);
+      throw failure;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** Rolls back after a failure; a second failure here must not hide the first. */
+export async function rollBackQuietly(runner: QueryRunner): Promise<void> {
+  try {
+    if (runner.isTransactionActive) {
+      await runner.rollbackTransaction();
+    }
+  } catch {
+    // The connection is broken, and pg's pool drops a broken client once the caller releases it.
+  }
+}
