@@ -7,13 +7,15 @@ export interface RecordedCall {
   pipelineKey: string;
   event: string;
   attempt: number;
+  /** Date.now() when the handler started. */
+  startedAt: number;
 }
 
 /**
  * Test handlers that record each call and write one row per call to
  * `handler_effects` through the delivery's transaction, so a test can see
  * whether a handler's writes committed or rolled back. `failTimes` and
- * `delayMs` steer them per pipelineKey.
+ * `delayMs` steer them per pipelineKey; `onEvery` ignores both.
  */
 @Injectable()
 export class RecordingHandlers {
@@ -47,8 +49,12 @@ export class RecordingHandlers {
     return this.calls.filter((call) => call.pipelineKey === pipelineKey && (handler === undefined || call.handler === handler));
   }
 
+  callTimes(pipelineKey: string, handler: string): number[] {
+    return this.callsOf(pipelineKey, handler).map((call) => call.startedAt);
+  }
+
   private async record(handler: string, payload: VmegWebhookPayload, context: VmegHandlerContext): Promise<void> {
-    this.calls.push({ handler, pipelineKey: payload.pipelineKey, event: payload.event, attempt: context.attempt });
+    this.calls.push({ handler, pipelineKey: payload.pipelineKey, event: payload.event, attempt: context.attempt, startedAt: Date.now() });
 
     await context.manager.query('INSERT INTO handler_effects (pipeline_key, handler, attempt) VALUES ($1, $2, $3)', [
       payload.pipelineKey,
@@ -57,7 +63,7 @@ export class RecordingHandlers {
     ]);
 
     const delay = this.delayMs.get(payload.pipelineKey);
-    if (delay !== undefined) {
+    if (delay !== undefined && handler !== 'onEvery') {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
 

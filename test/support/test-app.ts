@@ -15,7 +15,7 @@ export const TEST_SECRET = 'whsec_test_5f0c2b8e1d4a4f7c9b3e6a2d8c1f0e7b';
 export interface TestAppOptions {
   adapter: HttpAdapterName;
   databaseUrl: string;
-  /** Module under test; default `VmegModule.forRoot({ secret: TEST_SECRET, ...vmeg })`. */
+  /** Module under test; default `VmegModule.forRoot({ secret: TEST_SECRET, dispatch: 'inline', ...vmeg })`. */
   vmegModule?: DynamicModule;
   vmeg?: Partial<VmegModuleOptions> & VmegModuleExtras;
   providers?: ModuleMetadata['providers'];
@@ -37,7 +37,7 @@ export interface TestApp {
 /** Boots a real Nest app with VmegModule on a real database and listens on a free port of 127.0.0.1. */
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const logger = new CaptureLogger();
-  const vmegModule = options.vmegModule ?? VmegModule.forRoot({ secret: TEST_SECRET, ...options.vmeg });
+  const vmegModule = options.vmegModule ?? VmegModule.forRoot({ secret: TEST_SECRET, dispatch: 'inline', ...options.vmeg });
 
   const moduleRef = await Test.createTestingModule({
     imports: [

@@ -3,18 +3,11 @@ import type { QueryRunner } from 'typeorm';
 import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
 import type { VmegWebhookPayload } from '../payload';
 import type { DeliveryRecord } from '../store/delivery-record';
-import { isDataException, sqlState, SQLSTATE } from '../store/postgres-error';
+import { sqlState, SQLSTATE } from '../store/postgres-error';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
-import {
-  DeliveryInProgressError,
-  DeliveryStoreUnavailableError,
-  describeError,
-  HandlerFailedError,
-  UnstorablePayloadError,
-} from './dispatch-errors';
-
-/** What happened to a delivery that was acknowledged. */
-export type DispatchOutcome = 'processed' | 'duplicate';
+import { classifyStoreError } from './classify-store-error';
+import type { DeliveryDispatcher, DispatchOutcome } from './delivery-dispatcher';
+import { DeliveryInProgressError, describeError, HandlerFailedError } from './dispatch-errors';
 
 /**
  * Stores a delivery and runs its handlers in one transaction, inside the
@@ -27,7 +20,7 @@ export type DispatchOutcome = 'processed' | 'duplicate';
  * `DeliveryStoreUnavailableError` for every other database failure.
  */
 @Injectable()
-export class InlineDispatcher {
+export class InlineDispatcher implements DeliveryDispatcher {
   private readonly logger = new Logger('VmegDispatcher');
 
   constructor(
@@ -40,7 +33,7 @@ export class InlineDispatcher {
     try {
       runner = await this.store.beginTransaction();
     } catch (error) {
-      throw this.classifyStoreError(error, record);
+      throw classifyStoreError(error, record, this.logger);
     }
 
     try {
@@ -51,7 +44,7 @@ export class InlineDispatcher {
         await this.recordFailure(record, error);
         throw error;
       }
-      throw this.classifyStoreError(error, record);
+      throw classifyStoreError(error, record, this.logger);
     } finally {
       await runner.release();
     }
@@ -76,6 +69,7 @@ export class InlineDispatcher {
       attempt = known.attempts + 1;
     }
 
+    await this.store.resetLockTimeout(runner);
     await this.runHandlers(runner, record, payload, deliveryId, attempt);
 
     try {
@@ -123,7 +117,7 @@ export class InlineDispatcher {
     const cause = failure.cause;
     this.logger.error(
       `Handler ${failure.handlerKey} failed for delivery ${record.pipelineKey} (event ${record.event}); ` +
-        `its writes were rolled back and the delivery is answered 500 so that VMEG retries: ${describeError(cause)}`,
+        `its writes were rolled back and the response is 500 so that VMEG retries: ${describeError(cause)}`,
       cause instanceof Error ? cause.stack : undefined,
     );
 
@@ -132,27 +126,5 @@ export class InlineDispatcher {
     } catch (error) {
       this.logger.error(`Could not record the failed attempt of delivery ${record.pipelineKey}: ${describeError(error)}`);
     }
-  }
-
-  private classifyStoreError(error: unknown, record: DeliveryRecord): Error {
-    if (error instanceof DeliveryInProgressError) {
-      return error;
-    }
-
-    const state = sqlState(error);
-    if (state === SQLSTATE.lockNotAvailable) {
-      this.logger.warn(`Delivery ${record.pipelineKey} is held by another request past the lock time-out; answering 409`);
-      return new DeliveryInProgressError(record.pipelineKey);
-    }
-    if (isDataException(error)) {
-      this.logger.warn(`Rejected delivery ${record.pipelineKey}: PostgreSQL cannot store its payload as jsonb (SQLSTATE ${state})`);
-      return new UnstorablePayloadError(describeError(error));
-    }
-    if (state === SQLSTATE.undefinedTable) {
-      this.logger.error('Table vmeg_webhook_deliveries is missing; run the migrations in vmegMigrations');
-    } else {
-      this.logger.error(`Could not store delivery ${record.pipelineKey}: ${describeError(error)}`);
-    }
-    return new DeliveryStoreUnavailableError(error);
   }
 }

@@ -1,5 +1,5 @@
-import { Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { InlineDispatcher, type DispatchOutcome } from '../dispatch/inline-dispatcher';
+import { Controller, HttpCode, HttpStatus, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import { DELIVERY_DISPATCHER, type DeliveryDispatcher, type DispatchOutcome } from '../dispatch/delivery-dispatcher';
 import { VmegSignatureGuard } from '../signature/vmeg-signature.guard';
 import { parseVmegEnvelope } from './parse-vmeg-envelope';
 import type { VmegRawRequest } from './raw-request';
@@ -8,7 +8,7 @@ import { toHttpException } from './to-http-exception';
 /** Body of a 200 response. */
 export interface VmegDeliveryAcknowledgement {
   pipelineKey: string;
-  /** `duplicate` when the key was already processed and no handler ran. */
+  /** `queued` for the worker, `processed` inline, or `duplicate` of a stored delivery. */
   outcome: DispatchOutcome;
 }
 
@@ -19,7 +19,7 @@ export interface VmegDeliveryAcknowledgement {
  */
 @Controller()
 export class VmegWebhookController {
-  constructor(private readonly dispatcher: InlineDispatcher) {}
+  constructor(@Inject(DELIVERY_DISPATCHER) private readonly dispatcher: DeliveryDispatcher) {}
 
   @Post()
   @HttpCode(HttpStatus.OK)

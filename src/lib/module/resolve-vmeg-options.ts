@@ -1,5 +1,5 @@
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_TOLERANCE_SECONDS } from '../vmeg.constants';
-import type { ResolvedVmegOptions, VmegModuleOptions } from './vmeg-module-options';
+import type { ResolvedVmegOptions, VmegModuleOptions, VmegWorkerOptions } from './vmeg-module-options';
 
 /** Thrown at start-up when `VmegModule` options are invalid; the message names the option. */
 export class InvalidVmegOptionsError extends Error {
@@ -9,7 +9,20 @@ export class InvalidVmegOptionsError extends Error {
   }
 }
 
-const DISPATCH_MODES = ['inline'] as const;
+const DISPATCH_MODES = ['queued', 'inline'] as const;
+
+const WORKER_DEFAULTS = {
+  enabled: true,
+  concurrency: 4,
+  pollIntervalMs: 1000,
+  leaseMs: 30_000,
+  maxAttempts: 10,
+  retryBaseDelayMs: 1000,
+  retryMaxDelayMs: 600_000,
+  retentionDays: 30,
+  purgeIntervalMs: 3_600_000,
+  shutdownTimeoutMs: 10_000,
+};
 
 /**
  * Validates the options given to `VmegModule` and applies the defaults.
@@ -30,7 +43,7 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     throw new InvalidVmegOptionsError('lockTimeoutMs', `expected a positive whole number of milliseconds, got ${describe(lockTimeoutMs)}`);
   }
 
-  const dispatch = options.dispatch ?? 'inline';
+  const dispatch = options.dispatch ?? 'queued';
   if (!(DISPATCH_MODES as readonly unknown[]).includes(dispatch)) {
     throw new InvalidVmegOptionsError('dispatch', `expected one of ${DISPATCH_MODES.map((mode) => `"${mode}"`).join(', ')}, got ${describe(dispatch)}`);
   }
@@ -46,7 +59,56 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     dataSourceName,
     dispatch,
     lockTimeoutMs,
+    worker: resolveWorkerOptions(options.worker),
   };
+}
+
+function resolveWorkerOptions(worker: VmegWorkerOptions | undefined): Required<VmegWorkerOptions> {
+  if (worker !== undefined && (worker === null || typeof worker !== 'object')) {
+    throw new InvalidVmegOptionsError('worker', `expected an object, got ${describe(worker)}`);
+  }
+
+  const enabled = worker?.enabled ?? WORKER_DEFAULTS.enabled;
+  if (typeof enabled !== 'boolean') {
+    throw new InvalidVmegOptionsError('worker.enabled', `expected true or false, got ${describe(enabled)}`);
+  }
+
+  const concurrency = positiveInteger('worker.concurrency', worker?.concurrency ?? WORKER_DEFAULTS.concurrency);
+  const resolved = {
+    enabled,
+    concurrency,
+    pollIntervalMs: positiveInteger('worker.pollIntervalMs', worker?.pollIntervalMs ?? WORKER_DEFAULTS.pollIntervalMs),
+    batchSize: positiveInteger('worker.batchSize', worker?.batchSize ?? concurrency),
+    leaseMs: positiveInteger('worker.leaseMs', worker?.leaseMs ?? WORKER_DEFAULTS.leaseMs),
+    maxAttempts: positiveInteger('worker.maxAttempts', worker?.maxAttempts ?? WORKER_DEFAULTS.maxAttempts),
+    retryBaseDelayMs: positiveInteger('worker.retryBaseDelayMs', worker?.retryBaseDelayMs ?? WORKER_DEFAULTS.retryBaseDelayMs),
+    retryMaxDelayMs: positiveInteger('worker.retryMaxDelayMs', worker?.retryMaxDelayMs ?? WORKER_DEFAULTS.retryMaxDelayMs),
+    retentionDays: nonNegativeNumber('worker.retentionDays', worker?.retentionDays ?? WORKER_DEFAULTS.retentionDays),
+    purgeIntervalMs: positiveInteger('worker.purgeIntervalMs', worker?.purgeIntervalMs ?? WORKER_DEFAULTS.purgeIntervalMs),
+    shutdownTimeoutMs: positiveInteger('worker.shutdownTimeoutMs', worker?.shutdownTimeoutMs ?? WORKER_DEFAULTS.shutdownTimeoutMs),
+  };
+
+  if (resolved.leaseMs < 1000) {
+    throw new InvalidVmegOptionsError('worker.leaseMs', `expected at least 1000 ms, because the worker renews a lease every third of it; got ${resolved.leaseMs}`);
+  }
+  if (resolved.retryMaxDelayMs < resolved.retryBaseDelayMs) {
+    throw new InvalidVmegOptionsError('worker.retryMaxDelayMs', `expected at least worker.retryBaseDelayMs (${resolved.retryBaseDelayMs}), got ${resolved.retryMaxDelayMs}`);
+  }
+  return resolved;
+}
+
+function positiveInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidVmegOptionsError(option, `expected a positive whole number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegativeNumber(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidVmegOptionsError(option, `expected a number of 0 or more, got ${describe(value)}`);
+  }
+  return value;
 }
 
 /** Validates the `path` option; `null` means that the app mounts the controller itself. */

@@ -1,5 +1,5 @@
 /** How a verified delivery reaches the `@OnVmegEvent` handlers. */
-export type VmegDispatchMode = 'inline';
+export type VmegDispatchMode = 'queued' | 'inline';
 
 /** Options of `VmegModule.forRoot` and of the factory given to `forRootAsync`. */
 export interface VmegModuleOptions {
@@ -23,10 +23,15 @@ export interface VmegModuleOptions {
   dataSourceName?: string;
 
   /**
-   * `'inline'` runs the handlers inside the webhook request, in the
-   * transaction that stores the delivery, and answers 200 after the commit.
+   * `'queued'` (default) commits the delivery as pending, answers 200, and
+   * lets the worker run the handlers with retries. `'inline'` runs the
+   * handlers inside the webhook request, in the transaction that stores the
+   * delivery, and answers 200 after the commit.
    */
   dispatch?: VmegDispatchMode;
+
+  /** Settings of the worker that processes queued deliveries. */
+  worker?: VmegWorkerOptions;
 
   /**
    * Maximum time in ms that a request waits for another request holding the
@@ -34,6 +39,61 @@ export interface VmegModuleOptions {
    * how long a burst of retries can hold pooled connections. Default 3000.
    */
   lockTimeoutMs?: number;
+}
+
+/** Settings of the in-app worker; every field has a default. */
+export interface VmegWorkerOptions {
+  /**
+   * Whether this app instance runs the worker. Default true. Set false on
+   * replicas that only receive webhooks; another instance must then run it.
+   */
+  enabled?: boolean;
+
+  /** Maximum deliveries processed at once by this instance. Default 4. */
+  concurrency?: number;
+
+  /**
+   * Time in ms between polls of the table. A NOTIFY wakes the worker sooner;
+   * polling still finds work when a notification is lost. Default 1000.
+   */
+  pollIntervalMs?: number;
+
+  /** Maximum deliveries claimed by one query. Default: `concurrency`. */
+  batchSize?: number;
+
+  /**
+   * Time in ms a claim lasts without renewal. The worker renews it while a
+   * delivery runs, so it only expires when the worker died; another worker
+   * then takes the delivery over. Default 30000.
+   */
+  leaseMs?: number;
+
+  /** Attempts before a delivery becomes dead. Default 10. */
+  maxAttempts?: number;
+
+  /** Delay in ms before the second attempt; it doubles each attempt, with jitter. Default 1000. */
+  retryBaseDelayMs?: number;
+
+  /** Maximum delay in ms between two attempts. Default 600000 (10 minutes). */
+  retryMaxDelayMs?: number;
+
+  /**
+   * Days a processed delivery is kept before the worker purges it. Its
+   * `pipelineKey` deduplicates VMEG's retries only while the row exists, and
+   * VMEG documents no retry schedule, so the default of 30 days keeps the key
+   * far longer than any retry series is expected to last. 0 disables purge.
+   */
+  retentionDays?: number;
+
+  /** Time in ms between purge runs. Default 3600000 (one hour). */
+  purgeIntervalMs?: number;
+
+  /**
+   * Maximum time in ms that shutdown waits for running handlers. Deliveries
+   * still running after it are taken over by another worker once their lease
+   * expires. Default 10000.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Options that must be known when the module is declared, for `forRoot` and `forRootAsync` alike. */
@@ -53,4 +113,5 @@ export interface ResolvedVmegOptions {
   dataSourceName: string | undefined;
   dispatch: VmegDispatchMode;
   lockTimeoutMs: number;
+  worker: Required<VmegWorkerOptions>;
 }

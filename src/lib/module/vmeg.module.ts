@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { DELIVERY_DISPATCHER } from '../dispatch/delivery-dispatcher';
 import { InlineDispatcher } from '../dispatch/inline-dispatcher';
+import { QueuedDispatcher } from '../dispatch/queued-dispatcher';
 import { VmegHandlerExplorer } from '../handlers/vmeg-handler-explorer';
 import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
 import { VmegSignatureGuard } from '../signature/vmeg-signature.guard';
+import { DeliveryWorker } from '../queue/delivery-worker';
+import { VmegInbox } from '../queue/vmeg-inbox.service';
 import { VmegDeliveryStore } from '../store/vmeg-delivery-store';
+import { VmegQueueStore } from '../store/vmeg-queue-store';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
 import { ConfigurableVmegModule, VMEG_MODULE_OPTIONS } from './vmeg.module-definition';
 import { resolveVmegOptions } from './resolve-vmeg-options';
+import type { ResolvedVmegOptions } from './vmeg-module-options';
 
 /**
  * Receives VMEG webhooks: verifies their signature, stores each delivery once
@@ -25,9 +31,19 @@ import { resolveVmegOptions } from './resolve-vmeg-options';
     VmegHandlerRegistry,
     VmegHandlerExplorer,
     VmegDeliveryStore,
+    VmegQueueStore,
     InlineDispatcher,
+    QueuedDispatcher,
+    {
+      provide: DELIVERY_DISPATCHER,
+      useFactory: (options: ResolvedVmegOptions, inline: InlineDispatcher, queued: QueuedDispatcher) =>
+        options.dispatch === 'inline' ? inline : queued,
+      inject: [VMEG_RESOLVED_OPTIONS, InlineDispatcher, QueuedDispatcher],
+    },
+    VmegInbox,
+    DeliveryWorker,
     VmegSignatureGuard,
   ],
-  exports: [VMEG_RESOLVED_OPTIONS, VmegSignatureGuard, InlineDispatcher, VmegDeliveryStore, VmegHandlerRegistry],
+  exports: [VMEG_RESOLVED_OPTIONS, VmegSignatureGuard, DELIVERY_DISPATCHER, VmegDeliveryStore, VmegHandlerRegistry, VmegInbox],
 })
 export class VmegModule extends ConfigurableVmegModule {}

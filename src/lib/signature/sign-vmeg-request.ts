@@ -1,10 +1,10 @@
 import { computeVmegSignature } from './compute-signature';
 
 /** The two headers that VMEG sends with every webhook delivery. */
-export interface VmegSignatureHeaders {
+export type VmegSignatureHeaders = {
   'X-Timestamp': string;
   'X-Signature': string;
-}
+};
 
 /**
  * Signs a request body the way VMEG does, for tests and tools that send

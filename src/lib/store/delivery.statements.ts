@@ -8,6 +8,12 @@
 export const SET_LOCK_TIMEOUT = `SELECT set_config('lock_timeout', $1, true)`;
 
 /**
+ * Restores the session's `lock_timeout` once the delivery's own row is
+ * locked, so that the handlers' statements wait as the app configured.
+ */
+export const RESET_LOCK_TIMEOUT = `SET LOCAL lock_timeout TO DEFAULT`;
+
+/**
  * Inserts a new delivery in state `processing`, or does nothing when the key
  * is known. If another transaction holds an uncommitted row with the same key,
  * PostgreSQL waits for it (bounded by `lock_timeout`) before deciding.

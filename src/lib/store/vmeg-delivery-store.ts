@@ -18,7 +18,7 @@ const MAX_ERROR_LENGTH = 4000;
 @Injectable()
 export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('VmegDeliveryStore');
-  private dataSource!: DataSource;
+  private resolvedDataSource?: DataSource;
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -28,13 +28,37 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   onModuleInit(): void {
     const token = getDataSourceToken(this.options.dataSourceName);
     try {
-      this.dataSource = this.moduleRef.get<DataSource>(token, { strict: false });
+      this.resolvedDataSource = this.moduleRef.get<DataSource>(token, { strict: false });
     } catch {
       const name = this.options.dataSourceName ?? 'default';
       throw new Error(
         `VmegModule found no TypeORM data source "${name}"; import TypeOrmModule.forRoot(...) ` +
           'with vmegEntities and vmegMigrations, or set the dataSourceName option to the name of that connection',
       );
+    }
+  }
+
+  /** The app's TypeORM data source that holds the table; set at module initialisation. */
+  get dataSource(): DataSource {
+    if (this.resolvedDataSource === undefined) {
+      throw new Error('VmegDeliveryStore is used before module initialisation');
+    }
+    return this.resolvedDataSource;
+  }
+
+  /**
+   * Runs one statement, on `runner` or on a pooled connection in autocommit,
+   * and returns its rows and the count of rows it changed.
+   */
+  async execute<TRow>(sql: string, parameters: unknown[], runner?: QueryRunner): Promise<{ rows: TRow[]; affected: number }> {
+    const activeRunner = runner ?? this.dataSource.createQueryRunner();
+    try {
+      const result = await activeRunner.query(sql, parameters, true);
+      return { rows: result.records as TRow[], affected: result.affected ?? 0 };
+    } finally {
+      if (runner === undefined) {
+        await activeRunner.release();
+      }
     }
   }
 
@@ -66,6 +90,11 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
       await runner.release();
       throw error;
     }
+  }
+
+  /** Ends the bound that `beginTransaction` set on lock waits, for the rest of the transaction. */
+  async resetLockTimeout(runner: QueryRunner): Promise<void> {
+    await runner.query(statements.RESET_LOCK_TIMEOUT);
   }
 
   /** Inserts a new delivery; returns its id, or undefined when the key is known. */

@@ -51,4 +51,12 @@ export class VmegWebhookDelivery {
 
   @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
   processedAt!: Date | null;
+
+  /** When a pending delivery is due, or when the claim of a processing one expires. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt!: Date | null;
+
+  /** The worker that holds the claim of a processing delivery. */
+  @Column({ name: 'locked_by', type: 'varchar', length: 128, nullable: true })
+  lockedBy!: string | null;
 }

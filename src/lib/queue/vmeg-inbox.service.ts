@@ -1,0 +1,155 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
+import type { VmegDeliveryStatus } from '../store/delivery-status';
+import * as statements from '../store/queue.statements';
+import { VmegDeliveryStore } from '../store/vmeg-delivery-store';
+import { VmegQueueStore } from '../store/vmeg-queue-store';
+import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
+
+/** A delivery as operators see it. */
+export interface VmegDeliverySummary {
+  id: string;
+  pipelineKey: string;
+  event: string;
+  taskId: string | null;
+  code: number;
+  status: VmegDeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: Date;
+  updatedAt: Date;
+  processedAt: Date | null;
+  /** When a pending delivery is due, or when the lease of a claimed one ends. */
+  nextAttemptAt: Date | null;
+}
+
+/** A delivery with its payload and the handlers that already succeeded. */
+export interface VmegDeliveryDetails extends VmegDeliverySummary {
+  payload: Record<string, unknown>;
+  completedHandlers: string[];
+}
+
+/** Raised by `waitUntilDrained` when deliveries are still pending or running at its deadline. */
+export class InboxDrainTimeoutError extends Error {
+  constructor(
+    readonly unfinished: number,
+    timeoutMs: number,
+  ) {
+    super(`${unfinished} delivery(ies) still pending or running after ${timeoutMs} ms`);
+    this.name = 'InboxDrainTimeoutError';
+  }
+}
+
+/** Rows deleted by one purge statement; small enough to hold row locks only briefly. */
+const PURGE_BATCH_SIZE = 500;
+
+type DeliveryRow = Record<string, unknown>;
+
+/** Reads and steers the delivery inbox: lookups, replay, drain and purge. */
+@Injectable()
+export class VmegInbox {
+  private readonly logger = new Logger('VmegInbox');
+
+  constructor(
+    @Inject(VMEG_RESOLVED_OPTIONS) private readonly options: ResolvedVmegOptions,
+    private readonly store: VmegDeliveryStore,
+    private readonly queue: VmegQueueStore,
+  ) {}
+
+  async find(pipelineKey: string): Promise<VmegDeliveryDetails | undefined> {
+    const { rows } = await this.store.execute<DeliveryRow>(statements.FIND_DELIVERY, [pipelineKey]);
+    const row = rows[0];
+    if (row === undefined) {
+      return undefined;
+    }
+    return { ...toSummary(row), payload: row.payload as Record<string, unknown>, completedHandlers: row.completed_handlers as string[] };
+  }
+
+  /** Lists deliveries in one state, newest first. */
+  async list(status: VmegDeliveryStatus, limit = 100): Promise<VmegDeliverySummary[]> {
+    const { rows } = await this.store.execute<DeliveryRow>(statements.LIST_DELIVERIES, [status, limit]);
+    return rows.map(toSummary);
+  }
+
+  /**
+   * Queues a dead, failed or pending delivery again, due now, with its attempt
+   * count reset. Handlers that already succeeded do not run again. Returns
+   * false when the key is unknown or the delivery is processed or running.
+   */
+  async replay(pipelineKey: string): Promise<boolean> {
+    const { rows } = await this.store.execute(statements.REPLAY_DELIVERY, [pipelineKey]);
+    if (rows.length > 0) {
+      this.logger.log(`Replaying delivery ${pipelineKey}`);
+    }
+    return rows.length > 0;
+  }
+
+  /** Queues every dead delivery again; returns how many. */
+  async replayDead(): Promise<number> {
+    const { rows } = await this.store.execute<{ count: number }>(statements.REPLAY_DEAD_DELIVERIES, []);
+    const count = rows[0]?.count ?? 0;
+    this.logger.log(`Replaying ${count} dead delivery(ies)`);
+    return count;
+  }
+
+  /**
+   * Resolves when no delivery is pending or running, polling every `pollMs`.
+   * A delivery waiting for a retry counts as pending. Rejects with
+   * `InboxDrainTimeoutError` after `timeoutMs`.
+   */
+  async waitUntilDrained(options: { timeoutMs?: number; pollMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const pollMs = options.pollMs ?? 50;
+    const deadline = Date.now() + timeoutMs;
+
+    for (;;) {
+      const { rows } = await this.store.execute<{ count: number }>(statements.COUNT_UNFINISHED, []);
+      const unfinished = rows[0]?.count ?? 0;
+      if (unfinished === 0) {
+        return;
+      }
+      if (Date.now() >= deadline) {
+        throw new InboxDrainTimeoutError(unfinished, timeoutMs);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /**
+   * Deletes processed deliveries older than the `retentionDays` option, in
+   * batches of 500 rows so that no statement locks many rows for long.
+   * Returns how many it deleted. Pending, failed and dead deliveries stay.
+   */
+  async purge(): Promise<number> {
+    const retentionMs = this.options.worker.retentionDays * 86_400_000;
+    let total = 0;
+
+    for (;;) {
+      const deleted = await this.queue.purgeBatch(retentionMs, PURGE_BATCH_SIZE);
+      total += deleted;
+      if (deleted < PURGE_BATCH_SIZE) {
+        break;
+      }
+    }
+
+    this.logger.debug(`Purged ${total} processed delivery(ies) older than ${this.options.worker.retentionDays} days`);
+    return total;
+  }
+}
+
+function toSummary(row: DeliveryRow): VmegDeliverySummary {
+  return {
+    id: row.id as string,
+    pipelineKey: row.pipeline_key as string,
+    event: row.event as string,
+    taskId: row.task_id as string | null,
+    code: row.code as number,
+    status: row.status as VmegDeliveryStatus,
+    attempts: row.attempts as number,
+    lastError: row.last_error as string | null,
+    receivedAt: row.received_at as Date,
+    updatedAt: row.updated_at as Date,
+    processedAt: row.processed_at as Date | null,
+    nextAttemptAt: row.next_attempt_at as Date | null,
+  };
+}
