@@ -201,4 +201,46 @@ describe('queued dispatch', () => {
     expect((await row(deadOld.pipelineKey as string)).status).toBe('dead');
     expect((await db.query('SELECT count(*)::int AS count FROM vmeg_webhook_handler_runs WHERE delivery_id NOT IN (SELECT id FROM vmeg_webhook_deliveries)')).rows[0].count).toBe(0);
   });
+
+  it('finishes a running handler before shutdown', async () => {
+    const app = await startQueuedApp(database.url, { shutdownTimeoutMs: 5000 });
+    const body = ttsBody();
+    const key = body.pipelineKey as string;
+    app.handlers.delayMs.set(key, 800);
+    await sendSigned(app.url, body).expect(200);
+    await waitFor(() => app.handlers.callsOf(key, 'onSpeech').length === 1);
+
+    await app.close();
+
+    expect((await row(key)).status).toBe('processed');
+    expect(await effectCount(key, 'onSpeech')).toBe(1);
+  });
+
+  it('leaves a handler that outlasts shutdown to the next worker', async () => {
+    const app = await startQueuedApp(database.url, { shutdownTimeoutMs: 200, leaseMs: 1500 });
+    const body = ttsBody();
+    const key = body.pipelineKey as string;
+    app.handlers.delayMs.set(key, 3000);
+    await sendSigned(app.url, body).expect(200);
+    await waitFor(() => app.handlers.callsOf(key, 'onSpeech').length === 1);
+
+    await app.close();
+    const successor = await start();
+    await successor.inbox.waitUntilDrained({ timeoutMs: 20_000 });
+
+    expect((await row(key)).status).toBe('processed');
+    expect(await effectCount(key, 'onSpeech')).toBe(1);
+    expect(successor.handlers.callsOf(key, 'onSpeech')).toHaveLength(1);
+  });
 });
+
+/** Polls `condition` every 20 ms for up to 10 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not met within 10 s');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

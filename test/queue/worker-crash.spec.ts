@@ -8,8 +8,8 @@ import type { TestDatabase } from '../support/test-database';
 
 /** Starts test/fixtures/worker-process.ts and resolves once its handler has started for `pipelineKey`. */
 async function startWorkerProcess(databaseUrl: string, pipelineKey: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', 'test/fixtures/worker-process.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true', HANDLER_SLEEP_MS: '60000', LEASE_MS: '2000' },
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/worker-process.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, HANDLER_SLEEP_MS: '60000', LEASE_MS: '2000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

@@ -12,7 +12,7 @@ export class InvalidVmegOptionsError extends Error {
 const DISPATCH_MODES = ['queued', 'inline'] as const;
 
 const WORKER_DEFAULTS = {
-  enabled: true,
+  listen: true,
   concurrency: 4,
   pollIntervalMs: 1000,
   leaseMs: 30_000,
@@ -59,23 +59,29 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     dataSourceName,
     dispatch,
     lockTimeoutMs,
-    worker: resolveWorkerOptions(options.worker),
+    worker: resolveWorkerOptions(options.worker, dispatch),
   };
 }
 
-function resolveWorkerOptions(worker: VmegWorkerOptions | undefined): Required<VmegWorkerOptions> {
+function resolveWorkerOptions(worker: VmegWorkerOptions | undefined, dispatch: string): Required<VmegWorkerOptions> {
   if (worker !== undefined && (worker === null || typeof worker !== 'object')) {
     throw new InvalidVmegOptionsError('worker', `expected an object, got ${describe(worker)}`);
   }
 
-  const enabled = worker?.enabled ?? WORKER_DEFAULTS.enabled;
+  const enabled = worker?.enabled ?? dispatch === 'queued';
   if (typeof enabled !== 'boolean') {
     throw new InvalidVmegOptionsError('worker.enabled', `expected true or false, got ${describe(enabled)}`);
+  }
+
+  const listen = worker?.listen ?? WORKER_DEFAULTS.listen;
+  if (typeof listen !== 'boolean') {
+    throw new InvalidVmegOptionsError('worker.listen', `expected true or false, got ${describe(listen)}`);
   }
 
   const concurrency = positiveInteger('worker.concurrency', worker?.concurrency ?? WORKER_DEFAULTS.concurrency);
   const resolved = {
     enabled,
+    listen,
     concurrency,
     pollIntervalMs: positiveInteger('worker.pollIntervalMs', worker?.pollIntervalMs ?? WORKER_DEFAULTS.pollIntervalMs),
     batchSize: positiveInteger('worker.batchSize', worker?.batchSize ?? concurrency),

@@ -44,8 +44,10 @@ export interface VmegModuleOptions {
 /** Settings of the in-app worker; every field has a default. */
 export interface VmegWorkerOptions {
   /**
-   * Whether this app instance runs the worker. Default true. Set false on
-   * replicas that only receive webhooks; another instance must then run it.
+   * Whether this app instance runs the worker. Default: true in queued mode,
+   * false in inline mode. Set false on replicas that only receive webhooks,
+   * and keep it on in at least one instance. In inline mode, enable it to
+   * process replayed deliveries without waiting for VMEG's next retry.
    */
   enabled?: boolean;
 
@@ -57,6 +59,13 @@ export interface VmegWorkerOptions {
    * polling still finds work when a notification is lost. Default 1000.
    */
   pollIntervalMs?: number;
+
+  /**
+   * Whether the worker keeps one pooled connection in LISTEN, to start on a
+   * new delivery at once instead of at the next poll. Default true. Set
+   * false behind a pooler in transaction mode, which does not support LISTEN.
+   */
+  listen?: boolean;
 
   /** Maximum deliveries claimed by one query. Default: `concurrency`. */
   batchSize?: number;

@@ -62,8 +62,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
 
     this.stopping = false;
-    this.notifier = new QueueNotifier(this.store.dataSource, () => this.wakeUp());
-    await this.notifier.start();
+    if (this.options.worker.listen) {
+      this.notifier = new QueueNotifier(this.store.dataSource, () => this.wakeUp());
+      await this.notifier.start();
+    }
     this.loop = this.run();
     this.schedulePurge();
     this.logger.log(`Worker ${this.workerId} started (concurrency ${this.options.worker.concurrency})`);
@@ -81,6 +83,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await this.loop;
     this.loop = undefined;
     await this.notifier?.stop();
+    this.notifier = undefined;
 
     const running = [...this.active.values()];
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.options.worker.shutdownTimeoutMs).unref());

@@ -93,12 +93,6 @@ export const FAIL_DELIVERY = `
   WHERE id = $1 AND status = 'processing' AND locked_by = $2
   RETURNING status`;
 
-/** Returns claims of worker $1 to the queue, due now; used at shutdown. $2 ids. */
-export const RELEASE_CLAIMS = `
-  UPDATE vmeg_webhook_deliveries
-  SET status = 'pending', locked_by = NULL, next_attempt_at = now(), attempts = GREATEST(attempts - 1, 0), updated_at = now()
-  WHERE locked_by = $1 AND status = 'processing' AND id = ANY($2::bigint[])`;
-
 /**
  * Queues delivery $1 again so that the handlers that have not succeeded run.
  * The attempt count starts over. Processed deliveries are left alone.

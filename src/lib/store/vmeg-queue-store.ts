@@ -96,10 +96,6 @@ export class VmegQueueStore {
     return rows[0]?.status;
   }
 
-  async release(workerId: string, ids: string[]): Promise<void> {
-    await this.store.execute(statements.RELEASE_CLAIMS, [workerId, ids]);
-  }
-
   /** Deletes one batch of expired processed deliveries; returns how many. */
   async purgeBatch(retentionMs: number, batchSize: number): Promise<number> {
     const { affected } = await this.store.execute(statements.PURGE_PROCESSED, [retentionMs, batchSize]);
