@@ -1,1 +1,2 @@
 export * from './payload-builders';
+export { signVmegRequest, type VmegSignatureHeaders } from '../lib/signature/sign-vmeg-request';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
+import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { VmegWebhookPayload } from '../payload';
 import type { DeliveryRecord } from '../store/delivery-record';
 import { sqlState, SQLSTATE } from '../store/postgres-error';
@@ -26,6 +27,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
   constructor(
     private readonly store: VmegDeliveryStore,
     private readonly registry: VmegHandlerRegistry,
+    private readonly metrics: VmegMetrics,
   ) {}
 
   async dispatch(record: DeliveryRecord, payload: VmegWebhookPayload): Promise<DispatchOutcome> {
@@ -105,9 +107,12 @@ export class InlineDispatcher implements DeliveryDispatcher {
     // Handlers run one after another: they share one transaction, and a
     // PostgreSQL connection runs one statement at a time.
     for (const handler of handlers) {
+      const started = performance.now();
       try {
         await handler.invoke(payload, context);
+        this.metrics.handlerRun(handler.key, true, (performance.now() - started) / 1000);
       } catch (error) {
+        this.metrics.handlerRun(handler.key, false, (performance.now() - started) / 1000);
         throw new HandlerFailedError(handler.key, record.pipelineKey, error);
       }
     }

@@ -11,6 +11,7 @@ import {
   HandlerFailedError,
   UnstorablePayloadError,
 } from '../dispatch/dispatch-errors';
+import type { DeliveryOutcomeLabel } from '../metrics/delivery-outcome';
 import { InvalidEnvelopeError } from './parse-vmeg-envelope';
 
 /**
@@ -37,4 +38,21 @@ export function toHttpException(error: unknown): HttpException {
     return new ServiceUnavailableException('the delivery could not be stored in PostgreSQL; retry later');
   }
   return new InternalServerErrorException('the delivery could not be processed');
+}
+
+/** Returns the metrics outcome, and the reason of a rejection, for a failed request. */
+export function outcomeOfFailure(error: unknown): { outcome: DeliveryOutcomeLabel; reason?: string } {
+  if (error instanceof InvalidEnvelopeError) {
+    return { outcome: 'rejected', reason: 'invalid_body' };
+  }
+  if (error instanceof UnstorablePayloadError) {
+    return { outcome: 'rejected', reason: 'unstorable_payload' };
+  }
+  if (error instanceof DeliveryInProgressError) {
+    return { outcome: 'in_progress' };
+  }
+  if (error instanceof HandlerFailedError) {
+    return { outcome: 'failed' };
+  }
+  return { outcome: 'unavailable' };
 }

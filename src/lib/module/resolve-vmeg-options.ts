@@ -1,5 +1,5 @@
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_TOLERANCE_SECONDS } from '../vmeg.constants';
-import type { ResolvedVmegOptions, VmegModuleOptions, VmegWorkerOptions } from './vmeg-module-options';
+import type { ResolvedVmegOptions, VmegHealthThresholds, VmegModuleOptions, VmegWorkerOptions } from './vmeg-module-options';
 
 /** Thrown at start-up when `VmegModule` options are invalid; the message names the option. */
 export class InvalidVmegOptionsError extends Error {
@@ -60,6 +60,36 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     dispatch,
     lockTimeoutMs,
     worker: resolveWorkerOptions(options.worker, dispatch),
+    metrics: resolveMetricsOptions(options.metrics),
+    health: resolveHealthThresholds(options.health),
+  };
+}
+
+function resolveMetricsOptions(metrics: VmegModuleOptions['metrics']): ResolvedVmegOptions['metrics'] {
+  if (metrics === undefined || metrics === true) {
+    return { enabled: true };
+  }
+  if (metrics === false) {
+    return { enabled: false };
+  }
+  if (metrics === null || typeof metrics !== 'object') {
+    throw new InvalidVmegOptionsError('metrics', `expected true, false or { registry }, got ${describe(metrics)}`);
+  }
+  const registry = metrics.registry as { getSingleMetric?: unknown } | undefined;
+  if (registry !== undefined && typeof registry?.getSingleMetric !== 'function') {
+    throw new InvalidVmegOptionsError('metrics.registry', 'expected a prom-client Registry');
+  }
+  return { enabled: true, registry };
+}
+
+function resolveHealthThresholds(health: VmegHealthThresholds | undefined): Required<VmegHealthThresholds> {
+  if (health !== undefined && (health === null || typeof health !== 'object')) {
+    throw new InvalidVmegOptionsError('health', `expected an object, got ${describe(health)}`);
+  }
+  return {
+    maxPending: nonNegativeNumber('health.maxPending', health?.maxPending ?? 1000),
+    maxOldestPendingSeconds: nonNegativeNumber('health.maxOldestPendingSeconds', health?.maxOldestPendingSeconds ?? 600),
+    maxDead: nonNegativeNumber('health.maxDead', health?.maxDead ?? 0),
   };
 }
 

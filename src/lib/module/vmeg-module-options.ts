@@ -34,6 +34,16 @@ export interface VmegModuleOptions {
   worker?: VmegWorkerOptions;
 
   /**
+   * Prometheus metrics through `prom-client`, an optional peer dependency.
+   * Default: on when prom-client is installed, in its default registry.
+   * `false` turns them off; `{ registry }` uses the app's own registry.
+   */
+  metrics?: boolean | { registry?: unknown };
+
+  /** Thresholds of `VmegHealthIndicator` (entry point `nestjs-vmeg/health`). */
+  health?: VmegHealthThresholds;
+
+  /**
    * Maximum time in ms that a request waits for another request holding the
    * same `pipelineKey` before it answers 409 (VMEG then retries). It bounds
    * how long a burst of retries can hold pooled connections. Default 3000.
@@ -105,6 +115,16 @@ export interface VmegWorkerOptions {
   shutdownTimeoutMs?: number;
 }
 
+/** Limits above which `VmegHealthIndicator` reports the inbox as down. */
+export interface VmegHealthThresholds {
+  /** Maximum pending deliveries. Default 1000. */
+  maxPending?: number;
+  /** Maximum age in seconds of the oldest pending delivery. Default 600. */
+  maxOldestPendingSeconds?: number;
+  /** Maximum dead deliveries. Default 0: any dead delivery needs an operator. */
+  maxDead?: number;
+}
+
 /** Options that must be known when the module is declared, for `forRoot` and `forRootAsync` alike. */
 export interface VmegModuleExtras {
   /**
@@ -123,4 +143,6 @@ export interface ResolvedVmegOptions {
   dispatch: VmegDispatchMode;
   lockTimeoutMs: number;
   worker: Required<VmegWorkerOptions>;
+  metrics: { enabled: boolean; registry?: unknown };
+  health: Required<VmegHealthThresholds>;
 }

@@ -6,6 +6,7 @@ import { QueuedDispatcher } from '../dispatch/queued-dispatcher';
 import { VmegHandlerExplorer } from '../handlers/vmeg-handler-explorer';
 import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
 import { VmegSignatureGuard } from '../signature/vmeg-signature.guard';
+import { VmegMetrics } from '../metrics/vmeg-metrics';
 import { DeliveryWorker } from '../queue/delivery-worker';
 import { VmegInbox } from '../queue/vmeg-inbox.service';
 import { VmegDeliveryStore } from '../store/vmeg-delivery-store';
@@ -41,9 +42,10 @@ import type { ResolvedVmegOptions } from './vmeg-module-options';
       inject: [VMEG_RESOLVED_OPTIONS, InlineDispatcher, QueuedDispatcher],
     },
     VmegInbox,
+    VmegMetrics,
     DeliveryWorker,
     VmegSignatureGuard,
   ],
-  exports: [VMEG_RESOLVED_OPTIONS, VmegSignatureGuard, DELIVERY_DISPATCHER, VmegDeliveryStore, VmegHandlerRegistry, VmegInbox],
+  exports: [VMEG_RESOLVED_OPTIONS, VmegSignatureGuard, DELIVERY_DISPATCHER, VmegDeliveryStore, VmegHandlerRegistry, VmegInbox, VmegMetrics],
 })
 export class VmegModule extends ConfigurableVmegModule {}

@@ -10,6 +10,7 @@ import {
 import { describeError } from '../dispatch/dispatch-errors';
 import { VmegHandlerRegistry, type RegisteredVmegHandler } from '../handlers/vmeg-handler-registry';
 import { LogThrottle } from '../logging/log-throttle';
+import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import type { VmegWebhookPayload } from '../payload';
 import { sqlState, SQLSTATE } from '../store/postgres-error';
@@ -54,6 +55,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly queue: VmegQueueStore,
     private readonly registry: VmegHandlerRegistry,
     private readonly inbox: VmegInbox,
+    private readonly metrics: VmegMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -189,6 +191,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
 
       await this.store.resetLockTimeout(runner);
+      const started = performance.now();
       try {
         await handler.invoke(delivery.payload as unknown as VmegWebhookPayload, {
           manager: runner.manager,
@@ -200,8 +203,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         await runner.commitTransaction();
       } catch (error) {
         await rollBackQuietly(runner);
+        this.metrics.handlerRun(handler.key, false, (performance.now() - started) / 1000);
         return { error };
       }
+      this.metrics.handlerRun(handler.key, true, (performance.now() - started) / 1000);
       return 'succeeded';
     } finally {
       await runner.release();
@@ -211,6 +216,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private async complete(delivery: ClaimedDelivery): Promise<void> {
     const completed = await this.queue.complete(delivery.id, this.workerId);
     if (completed) {
+      this.metrics.delivery(delivery.event, 'processed');
       this.logger.debug(`Processed delivery ${delivery.pipelineKey} (event ${delivery.event}, attempt ${delivery.attempt})`);
     } else {
       this.logger.warn(`Delivery ${delivery.pipelineKey} was taken over by another worker after its lease expired; leaving it to that worker`);
@@ -230,6 +236,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
 
     const status = await this.queue.fail(delivery.id, this.workerId, lastError, delayMs, maxAttempts);
+    if (status !== undefined) {
+      this.metrics.delivery(delivery.event, status === 'dead' ? 'dead' : 'failed');
+    }
     if (status === 'dead') {
       this.logger.error(`Delivery ${delivery.pipelineKey} is dead after ${delivery.attempt} attempts; replay it once the handler is fixed`);
     } else if (status === 'pending') {

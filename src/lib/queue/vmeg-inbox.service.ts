@@ -5,29 +5,9 @@ import * as statements from '../store/queue.statements';
 import { VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { VmegQueueStore } from '../store/vmeg-queue-store';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
+import { toDeliveryDetails, toDeliverySummary, type DeliveryRow, type VmegDeliveryDetails, type VmegDeliverySummary } from './delivery-summary';
 
-/** A delivery as operators see it. */
-export interface VmegDeliverySummary {
-  id: string;
-  pipelineKey: string;
-  event: string;
-  taskId: string | null;
-  code: number;
-  status: VmegDeliveryStatus;
-  attempts: number;
-  lastError: string | null;
-  receivedAt: Date;
-  updatedAt: Date;
-  processedAt: Date | null;
-  /** When a pending delivery is due, or when the lease of a claimed one ends. */
-  nextAttemptAt: Date | null;
-}
-
-/** A delivery with its payload and the handlers that already succeeded. */
-export interface VmegDeliveryDetails extends VmegDeliverySummary {
-  payload: Record<string, unknown>;
-  completedHandlers: string[];
-}
+export type { VmegDeliveryDetails, VmegDeliverySummary } from './delivery-summary';
 
 /** Raised by `waitUntilDrained` when deliveries are still pending or running at its deadline. */
 export class InboxDrainTimeoutError extends Error {
@@ -42,8 +22,6 @@ export class InboxDrainTimeoutError extends Error {
 
 /** Rows deleted by one purge statement; small enough to hold row locks only briefly. */
 const PURGE_BATCH_SIZE = 500;
-
-type DeliveryRow = Record<string, unknown>;
 
 /** Reads and steers the delivery inbox: lookups, replay, drain and purge. */
 @Injectable()
@@ -62,13 +40,13 @@ export class VmegInbox {
     if (row === undefined) {
       return undefined;
     }
-    return { ...toSummary(row), payload: row.payload as Record<string, unknown>, completedHandlers: row.completed_handlers as string[] };
+    return toDeliveryDetails(row);
   }
 
   /** Lists deliveries in one state, newest first. */
   async list(status: VmegDeliveryStatus, limit = 100): Promise<VmegDeliverySummary[]> {
     const { rows } = await this.store.execute<DeliveryRow>(statements.LIST_DELIVERIES, [status, limit]);
-    return rows.map(toSummary);
+    return rows.map(toDeliverySummary);
   }
 
   /**
@@ -135,21 +113,4 @@ export class VmegInbox {
     this.logger.debug(`Purged ${total} processed delivery(ies) older than ${this.options.worker.retentionDays} days`);
     return total;
   }
-}
-
-function toSummary(row: DeliveryRow): VmegDeliverySummary {
-  return {
-    id: row.id as string,
-    pipelineKey: row.pipeline_key as string,
-    event: row.event as string,
-    taskId: row.task_id as string | null,
-    code: row.code as number,
-    status: row.status as VmegDeliveryStatus,
-    attempts: row.attempts as number,
-    lastError: row.last_error as string | null,
-    receivedAt: row.received_at as Date,
-    updatedAt: row.updated_at as Date,
-    processedAt: row.processed_at as Date | null,
-    nextAttemptAt: row.next_attempt_at as Date | null,
-  };
 }

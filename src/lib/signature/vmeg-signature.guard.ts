@@ -9,6 +9,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { LogThrottle } from '../logging/log-throttle';
+import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import { announcesBody, isJsonContentType, type VmegRawRequest } from '../http/raw-request';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
@@ -31,7 +32,10 @@ export class VmegSignatureGuard implements CanActivate {
   private readonly rejectionLog = new LogThrottle(20, 60_000);
   private missingRawBodyLogged = false;
 
-  constructor(@Inject(VMEG_RESOLVED_OPTIONS) private readonly options: ResolvedVmegOptions) {}
+  constructor(
+    @Inject(VMEG_RESOLVED_OPTIONS) private readonly options: ResolvedVmegOptions,
+    private readonly metrics: VmegMetrics,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<VmegRawRequest>();
@@ -47,6 +51,7 @@ export class VmegSignatureGuard implements CanActivate {
     });
 
     if (!check.valid) {
+      this.metrics.delivery('unknown', 'rejected', check.failure);
       this.rejectionLog.run((suppressed) => {
         const more = suppressed > 0 ? ` (${suppressed} similar rejections not logged)` : '';
         this.logger.warn(`Rejected a webhook request from ${request.ip ?? 'unknown address'}: ${check.message} [${check.failure}]${more}`);
@@ -64,6 +69,7 @@ export class VmegSignatureGuard implements CanActivate {
     const contentType = request.headers['content-type'];
     if (!isJsonContentType(contentType)) {
       const received = contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100));
+      this.metrics.delivery('unknown', 'rejected', 'unsupported_media_type');
       throw new UnsupportedMediaTypeException(`Content-Type must be application/json, got ${received}`);
     }
 

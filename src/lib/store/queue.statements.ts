@@ -116,6 +116,31 @@ export const REPLAY_DEAD_DELIVERIES = `
   )
   SELECT count(*)::int AS count, pg_notify('${QUEUE_CHANNEL}', '') FROM replayed`;
 
+/**
+ * Queues up to $1 dead deliveries again, oldest first, as REPLAY_DEAD_DELIVERIES
+ * does for all of them. Batches keep each statement's row locks short and let
+ * a caller report progress. Returns how many.
+ */
+export const REPLAY_DEAD_BATCH = `
+  WITH batch AS (
+    SELECT id FROM vmeg_webhook_deliveries
+    WHERE status = 'dead'
+    ORDER BY received_at, id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+  ), replayed AS (
+    UPDATE vmeg_webhook_deliveries AS delivery
+    SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+    FROM batch
+    WHERE delivery.id = batch.id
+    RETURNING 1
+  )
+  SELECT count(*)::int AS count, pg_notify('${QUEUE_CHANNEL}', '') FROM replayed`;
+
+/** Counts deliveries in state $1. */
+export const COUNT_DELIVERIES_IN_STATE = `
+  SELECT count(*)::int AS count FROM vmeg_webhook_deliveries WHERE status = $1`;
+
 /** Deletes up to $2 processed deliveries finished more than $1 ms ago; returns how many. */
 export const PURGE_PROCESSED = `
   WITH expired AS (
@@ -128,6 +153,11 @@ export const PURGE_PROCESSED = `
   DELETE FROM vmeg_webhook_deliveries AS delivery
   USING expired
   WHERE delivery.id = expired.id`;
+
+/** Counts the processed deliveries that PURGE_PROCESSED would delete: finished more than $1 ms ago. */
+export const COUNT_PURGEABLE = `
+  SELECT count(*)::int AS count FROM vmeg_webhook_deliveries
+  WHERE status = 'processed' AND processed_at < now() - $1 * interval '1 millisecond'`;
 
 /** Counts deliveries that still have to run: pending, or claimed by a worker. */
 export const COUNT_UNFINISHED = `
@@ -144,6 +174,22 @@ export const FIND_DELIVERY = `
   WHERE delivery.pipeline_key = $1
   GROUP BY delivery.id`;
 
+/**
+ * Lists deliveries newest first, at most $5. Each filter applies unless its
+ * parameter is NULL: $1 status, $2 event, $3 minimum and $4 maximum age in ms.
+ * The age is the time since `received_at` on the server's clock.
+ */
+export const FILTER_DELIVERIES = `
+  SELECT id::text AS id, pipeline_key, event, task_id, code, status, attempts, last_error,
+         received_at, updated_at, processed_at, next_attempt_at
+  FROM vmeg_webhook_deliveries
+  WHERE ($1::text IS NULL OR status = $1::text)
+    AND ($2::text IS NULL OR event = $2::text)
+    AND ($3::float8 IS NULL OR received_at < now() - $3::float8 * interval '1 millisecond')
+    AND ($4::float8 IS NULL OR received_at >= now() - $4::float8 * interval '1 millisecond')
+  ORDER BY received_at DESC, id DESC
+  LIMIT $5`;
+
 /** Lists deliveries in state $1, newest first, at most $2. */
 export const LIST_DELIVERIES = `
   SELECT id::text AS id, pipeline_key, event, task_id, code, status, attempts, last_error,
@@ -152,3 +198,14 @@ export const LIST_DELIVERIES = `
   WHERE status = $1
   ORDER BY received_at DESC, id DESC
   LIMIT $2`;
+
+/**
+ * Counts deliveries in the states an operator watches, with the age of the
+ * oldest pending one in seconds. Reads the `(status, received_at)` index.
+ */
+export const INBOX_STATE = `
+  SELECT status, count(*)::int AS count,
+         COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8 AS oldest_age_seconds
+  FROM vmeg_webhook_deliveries
+  WHERE status IN ('pending', 'processing', 'failed', 'dead')
+  GROUP BY status`;

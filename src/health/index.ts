@@ -1,0 +1,1 @@
+export { VmegHealthIndicator } from './vmeg-health.indicator';
