@@ -22,7 +22,9 @@ export function classifyStoreError(error: unknown, record: DeliveryRecord, logge
     logger.warn(`Delivery ${record.pipelineKey} is held by another request past the lock time-out; responding with 409`);
     return new DeliveryInProgressError(record.pipelineKey);
   }
-  if (isDataException(error)) {
+  // A payload nested too deep for PostgreSQL's jsonb parser fails the same
+  // way on every retry, so it is the sender's error, not an outage.
+  if (isDataException(error) || state === SQLSTATE.stackDepthLimitExceeded) {
     logger.warn(`Rejected delivery ${record.pipelineKey}: PostgreSQL cannot store its payload as jsonb (SQLSTATE ${state})`);
     return new UnstorablePayloadError(describeError(error));
   }

@@ -17,6 +17,11 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return contentType !== undefined && JSON_MEDIA_TYPE.test(contentType);
 }
 
+/** `application/json` itself, the only JSON type that Express's and Fastify's default parsers read. */
+export function isApplicationJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType);
+}
+
 /** Checks whether the request announces a body, by `Content-Length` or `Transfer-Encoding`. */
 export function announcesBody(headers: IncomingHttpHeaders): boolean {
   const length = headers['content-length'];

@@ -11,7 +11,7 @@ import {
 import { LogThrottle } from '../logging/log-throttle';
 import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
-import { announcesBody, isJsonContentType, type VmegRawRequest } from '../http/raw-request';
+import { announcesBody, isApplicationJson, isJsonContentType, type VmegRawRequest } from '../http/raw-request';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
 import { verifyVmegSignature } from './verify-vmeg-signature';
 
@@ -67,14 +67,21 @@ export class VmegSignatureGuard implements CanActivate {
     }
 
     const contentType = request.headers['content-type'];
+    const received = contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100));
     if (!isJsonContentType(contentType)) {
-      const received = contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100));
       this.metrics.delivery('unknown', 'rejected', 'unsupported_media_type');
       throw new UnsupportedMediaTypeException(`Content-Type must be application/json, got ${received}`);
     }
 
     if (Buffer.isBuffer(request.rawBody)) {
       return request.rawBody;
+    }
+
+    // The default parsers leave an `application/*+json` body unread, so its
+    // raw bytes are missing for that request only: a 415, not a set-up error.
+    if (!isApplicationJson(contentType)) {
+      this.metrics.delivery('unknown', 'rejected', 'unsupported_media_type');
+      throw new UnsupportedMediaTypeException(`Content-Type must be application/json, got ${received}`);
     }
 
     if (!this.missingRawBodyLogged) {

@@ -3,6 +3,8 @@ export const SQLSTATE = {
   lockNotAvailable: '55P03',
   inFailedTransaction: '25P02',
   undefinedTable: '42P01',
+  /** jsonb input nested deeper than the server's `max_stack_depth` allows. */
+  stackDepthLimitExceeded: '54001',
 } as const;
 
 /**
