@@ -50,6 +50,29 @@ describe('startPostgres', () => {
     await expect(startPostgres({ purpose: '../x' })).rejects.toThrow(/Invalid purpose "\.\.\/x"/);
   });
 
+  it('starts PostgreSQL 18 bound to 127.0.0.1', async () => {
+    vi.stubEnv('DATABASE_URL', undefined);
+    const server = await startPostgres({ purpose: PURPOSE });
+    servers.push(server);
+    const client = new Client({ connectionString: server.url });
+    await client.connect();
+    const setting = async (name: string): Promise<string> => {
+      const { rows } = await client.query(`show ${name}`);
+      return rows[0][name] as string;
+    };
+
+    try {
+      expect(await setting('server_version')).toMatch(/^18\./);
+      expect(await setting('listen_addresses')).toBe('127.0.0.1');
+      expect(await setting('fsync')).toBe('on');
+      expect(await setting('synchronous_commit')).toBe('on');
+      expect(await setting('max_connections')).toBe('200');
+      expect(await setting('server_encoding')).toBe('UTF8');
+    } finally {
+      await client.end();
+    }
+  });
+
   it('stop ends server and deletes files', async () => {
     vi.stubEnv('DATABASE_URL', undefined);
     const logLines: string[] = [];

@@ -40,17 +40,15 @@ describe('createTestDatabase', () => {
     expect(rows).toEqual([{ id: 1, note: 'grüße' }]);
   });
 
-  it.skipIf(Boolean(process.env.DATABASE_URL))('embedded server uses durable settings', async () => {
+  // Durability tests mean nothing on a server that acknowledges commits before they reach disk.
+  it('server uses durable settings', async () => {
     const setting = async (name: string): Promise<string> => {
       const { rows } = await client.query(`show ${name}`);
       return rows[0][name] as string;
     };
 
-    expect(await setting('server_version')).toMatch(/^18\./);
-    expect(await setting('listen_addresses')).toBe('127.0.0.1');
     expect(await setting('fsync')).toBe('on');
     expect(await setting('synchronous_commit')).toBe('on');
-    expect(await setting('max_connections')).toBe('200');
     expect(await setting('server_encoding')).toBe('UTF8');
   });
 });
