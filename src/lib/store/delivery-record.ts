@@ -9,9 +9,25 @@ export interface DeliveryRecord {
   receivedAt: Date;
 }
 
+/**
+ * Returns the parameters $1 to $6 of the statements that insert a delivery:
+ * pipeline_key, event, task_id, code, payload and received_at.
+ */
+export function deliveryParameters(record: DeliveryRecord): unknown[] {
+  return [record.pipelineKey, record.event, record.taskId, record.code, record.payloadJson, record.receivedAt];
+}
+
 /** The state of a known delivery, read under its row lock. */
 export interface LockedDelivery {
   id: string;
   status: string;
   attempts: number;
+}
+
+/** Maximum length of `last_error`; a longer message is cut. */
+const MAX_ERROR_LENGTH = 4000;
+
+/** Cuts an error message to the length stored in `last_error`. */
+export function truncateError(message: string): string {
+  return message.slice(0, MAX_ERROR_LENGTH);
 }

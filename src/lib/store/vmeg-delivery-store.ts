@@ -4,11 +4,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import { DELIVERY_TABLE, VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
-import type { DeliveryRecord, LockedDelivery } from './delivery-record';
+import { deliveryParameters, truncateError, type DeliveryRecord, type LockedDelivery } from './delivery-record';
 import * as statements from './delivery.statements';
 
-/** Maximum length of `last_error`; longer handler messages are cut. */
-const MAX_ERROR_LENGTH = 4000;
 
 /**
  * Runs the delivery statements on the app's TypeORM data source. Methods that
@@ -99,14 +97,7 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
 
   /** Inserts a new delivery; returns its id, or undefined when the key is known. */
   async insert(runner: QueryRunner, record: DeliveryRecord): Promise<string | undefined> {
-    const rows: { id: string }[] = await runner.query(statements.INSERT_DELIVERY, [
-      record.pipelineKey,
-      record.event,
-      record.taskId,
-      record.code,
-      record.payloadJson,
-      record.receivedAt,
-    ]);
+    const rows: { id: string }[] = await runner.query(statements.INSERT_DELIVERY, deliveryParameters(record));
     return rows[0]?.id;
   }
 
@@ -124,15 +115,7 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   async recordFailedAttempt(record: DeliveryRecord, error: string): Promise<void> {
     const runner = await this.beginTransaction();
     try {
-      await runner.query(statements.RECORD_FAILED_ATTEMPT, [
-        record.pipelineKey,
-        record.event,
-        record.taskId,
-        record.code,
-        record.payloadJson,
-        record.receivedAt,
-        error.slice(0, MAX_ERROR_LENGTH),
-      ]);
+      await runner.query(statements.RECORD_FAILED_ATTEMPT, [...deliveryParameters(record), truncateError(error)]);
       await runner.commitTransaction();
     } catch (failure) {
       await rollBackQuietly(runner);

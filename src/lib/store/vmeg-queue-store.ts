@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import type { DeliveryRecord } from './delivery-record';
+import { deliveryParameters, truncateError, type DeliveryRecord } from './delivery-record';
 import * as statements from './queue.statements';
 import { VmegDeliveryStore } from './vmeg-delivery-store';
 
@@ -24,8 +24,6 @@ interface ClaimedRow {
   received_at: Date;
 }
 
-/** Maximum length of `last_error`; longer messages are cut. */
-const MAX_ERROR_LENGTH = 4000;
 
 /** Runs the queued mode's statements. Errors from `pg` pass through unchanged. */
 @Injectable()
@@ -34,14 +32,7 @@ export class VmegQueueStore {
 
   /** Queues a delivery; returns its id, or undefined for a known key. Durable when it resolves. */
   async enqueue(record: DeliveryRecord): Promise<string | undefined> {
-    const { rows } = await this.store.execute<{ id: string }>(statements.ENQUEUE_DELIVERY, [
-      record.pipelineKey,
-      record.event,
-      record.taskId,
-      record.code,
-      record.payloadJson,
-      record.receivedAt,
-    ]);
+    const { rows } = await this.store.execute<{ id: string }>(statements.ENQUEUE_DELIVERY, deliveryParameters(record));
     return rows[0]?.id;
   }
 
@@ -89,7 +80,7 @@ export class VmegQueueStore {
     const { rows } = await this.store.execute<{ status: 'pending' | 'dead' }>(statements.FAIL_DELIVERY, [
       id,
       workerId,
-      error.slice(0, MAX_ERROR_LENGTH),
+      truncateError(error),
       delayMs,
       maxAttempts,
     ]);
