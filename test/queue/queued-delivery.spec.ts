@@ -85,6 +85,19 @@ describe('queued dispatch', () => {
     expect((await row(body.pipelineKey as string)).status).toBe('pending');
   });
 
+  it('wakes the worker by NOTIFY before its next poll', async () => {
+    const app = await start({ pollIntervalMs: 60_000 });
+    const bodies = Array.from({ length: 5 }, () => ttsBody());
+
+    const responses = await Promise.all(bodies.map((body) => sendSigned(app.url, body)));
+    await app.inbox.waitUntilDrained({ timeoutMs: 10_000 });
+
+    expect(responses.map((response) => response.body.outcome)).toEqual(Array(5).fill('queued'));
+    for (const body of bodies) {
+      expect(app.handlers.callsOf(body.pipelineKey as string, 'onSpeech')).toHaveLength(1);
+    }
+  });
+
   it('retries a failing handler with backoff until it succeeds', async () => {
     const app = await start({ retryBaseDelayMs: 300, retryMaxDelayMs: 1000, maxAttempts: 5 });
     const body = ttsBody();

@@ -1,20 +1,38 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { LogThrottle } from '../logging/log-throttle';
 import type { VmegWebhookPayload } from '../payload';
+import { CoalescedNotify } from '../queue/coalesced-notify';
 import type { DeliveryRecord } from '../store/delivery-record';
 import { VmegQueueStore } from '../store/vmeg-queue-store';
 import { classifyStoreError } from './classify-store-error';
 import type { DeliveryDispatcher, DispatchOutcome } from './delivery-dispatcher';
+import { describeError } from './dispatch-errors';
 
 /**
  * Commits a delivery as pending for the worker and returns. One autocommit
- * statement inserts it and sends the NOTIFY, so it is durable when this
- * resolves. A concurrent copy of the same key waits only for that insert.
+ * INSERT stores it, so it is durable when this resolves. A concurrent copy of
+ * the same key waits only for that insert.
+ *
+ * The NOTIFY that wakes the workers goes out after the commit and does not
+ * delay the response; concurrent deliveries share one. It is only a hint:
+ * when it fails, the workers find the delivery at their next poll.
  */
 @Injectable()
-export class QueuedDispatcher implements DeliveryDispatcher {
+export class QueuedDispatcher implements DeliveryDispatcher, BeforeApplicationShutdown {
   private readonly logger = new Logger('VmegDispatcher');
+  private readonly notifyErrorLog = new LogThrottle(10, 60_000);
+  private readonly notify: CoalescedNotify;
 
-  constructor(private readonly queue: VmegQueueStore) {}
+  constructor(private readonly queue: VmegQueueStore) {
+    this.notify = new CoalescedNotify(
+      () => this.queue.notifyWorkers(),
+      (error) =>
+        this.notifyErrorLog.run((suppressed) => {
+          const more = suppressed > 0 ? ` (${suppressed} similar errors not logged)` : '';
+          this.logger.warn(`Sending the NOTIFY for queued deliveries failed; workers find them at their next poll: ${describeError(error)}${more}`);
+        }),
+    );
+  }
 
   async dispatch(record: DeliveryRecord, _payload: VmegWebhookPayload): Promise<DispatchOutcome> {
     let id: string | undefined;
@@ -28,7 +46,13 @@ export class QueuedDispatcher implements DeliveryDispatcher {
       this.logger.debug(`Duplicate of stored delivery ${record.pipelineKey} (event ${record.event})`);
       return 'duplicate';
     }
+    this.notify.request();
     this.logger.debug(`Queued delivery ${record.pipelineKey} (event ${record.event}) as ${id}`);
     return 'queued';
+  }
+
+  /** Lets a NOTIFY in flight finish before TypeORM closes the pool. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.notify.idle();
   }
 }

@@ -13,18 +13,24 @@
 export const QUEUE_CHANNEL = 'vmeg_webhook_deliveries';
 
 /**
- * Queues a new delivery and notifies the workers on commit, or does nothing
- * for a known key. Returns the new id, or no row for a duplicate.
+ * Queues a new delivery, or does nothing for a known key. Returns the new id,
+ * or no row for a duplicate.
+ *
+ * It sends no NOTIFY, because PostgreSQL serializes the commits of
+ * transactions that notify: PreCommit_Notify (src/backend/commands/async.c)
+ * takes a lock on "database 0" and holds it until after the commit, so
+ * concurrent deliveries would no longer share WAL flushes. The dispatcher
+ * sends NOTIFY_WORKERS after the commit instead.
  * $1 pipeline_key, $2 event, $3 task_id, $4 code, $5 payload (JSON text), $6 received_at.
  */
 export const ENQUEUE_DELIVERY = `
-  WITH inserted AS (
-    INSERT INTO vmeg_webhook_deliveries (pipeline_key, event, task_id, code, payload, status, attempts, received_at, next_attempt_at)
-    VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, now())
-    ON CONFLICT (pipeline_key) DO NOTHING
-    RETURNING id
-  )
-  SELECT id::text AS id, pg_notify('${QUEUE_CHANNEL}', '') FROM inserted`;
+  INSERT INTO vmeg_webhook_deliveries (pipeline_key, event, task_id, code, payload, status, attempts, received_at, next_attempt_at)
+  VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, now())
+  ON CONFLICT (pipeline_key) DO NOTHING
+  RETURNING id::text AS id`;
+
+/** Wakes the listening workers; sent in a transaction of its own, after deliveries were queued. */
+export const NOTIFY_WORKERS = `SELECT pg_notify('${QUEUE_CHANNEL}', '')`;
 
 /**
  * Claims up to $1 deliveries that are due, for worker $2, for a lease of $3

@@ -36,6 +36,11 @@ export class VmegQueueStore {
     return rows[0]?.id;
   }
 
+  /** Sends one NOTIFY on the queue's channel, in autocommit. */
+  async notifyWorkers(): Promise<void> {
+    await this.store.execute(statements.NOTIFY_WORKERS, []);
+  }
+
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const { rows } = await this.store.execute<ClaimedRow>(statements.CLAIM_DELIVERIES, [limit, workerId, leaseMs]);
 

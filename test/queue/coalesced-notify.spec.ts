@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CoalescedNotify } from '../../src/lib/queue/coalesced-notify';
+
+/** Builds a `send` whose calls finish only when the test releases them. */
+function controlledSend() {
+  const releases: ((error?: Error) => void)[] = [];
+  const send = () =>
+    new Promise<void>((resolve, reject) => {
+      releases.push((error) => (error ? reject(error) : resolve()));
+    });
+  return { send, releases };
+}
+
+describe('CoalescedNotify', () => {
+  it('folds requests made during a send into one more', async () => {
+    const { send, releases } = controlledSend();
+    const notify = new CoalescedNotify(send, () => undefined);
+
+    notify.request();
+    notify.request();
+    notify.request();
+    expect(releases).toHaveLength(1);
+
+    releases[0]();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(2);
+
+    releases[1]();
+    await notify.idle();
+    expect(releases).toHaveLength(2);
+  });
+
+  it('sends again for a request after it went idle', async () => {
+    const { send, releases } = controlledSend();
+    const notify = new CoalescedNotify(send, () => undefined);
+
+    notify.request();
+    releases[0]();
+    await notify.idle();
+    notify.request();
+
+    expect(releases).toHaveLength(2);
+    releases[1]();
+    await notify.idle();
+  });
+
+  it('reports a failed send and keeps sending', async () => {
+    const { send, releases } = controlledSend();
+    const errors: unknown[] = [];
+    const notify = new CoalescedNotify(send, (error) => errors.push(error));
+
+    notify.request();
+    releases[0](new Error('connection lost'));
+    await notify.idle();
+    notify.request();
+    releases[1]();
+    await notify.idle();
+
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('connection lost');
+    expect(releases).toHaveLength(2);
+  });
+});
