@@ -34,7 +34,7 @@ export class UnstorablePayloadError extends Error {
   }
 }
 
-/** Returns an error's message, or a description of a thrown non-Error value. */
+/** Returns an error's message, or a description of a thrown non-Error value; never throws. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     return error.message;
@@ -45,6 +45,11 @@ export function describeError(error: unknown): string {
   try {
     return `non-Error value thrown: ${JSON.stringify(error)}`;
   } catch {
-    return `non-Error value thrown: ${String(error)}`;
+    // Both conversions run the thrown value's own code, and either may throw.
+    try {
+      return `non-Error value thrown: ${String(error)}`;
+    } catch {
+      return `non-Error value thrown: a ${typeof error} that cannot be converted to text`;
+    }
   }
 }
