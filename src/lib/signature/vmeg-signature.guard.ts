@@ -17,14 +17,17 @@ import { verifyVmegSignature } from './verify-vmeg-signature';
 
 export const MISSING_RAW_BODY_MESSAGE =
   'the raw request body is not available, so the VMEG signature cannot be verified; ' +
-  'create the app with NestFactory.create(AppModule, { rawBody: true })';
+  'create the app with NestFactory.create(AppModule, { rawBody: true }), and set the JSON body limit only with ' +
+  "app.useBodyParser (Express: useBodyParser('json', { limit }), Fastify: useBodyParser('application/json', { bodyLimit })), " +
+  'because a JSON parser installed by the app itself drops the raw body';
 
 /**
  * Lets a request through only when `X-Timestamp` and `X-Signature` verify
  * against the exact body bytes with one of the configured secrets. Rejections
  * are 401 with the failed check in the message, never the expected value.
  * A JSON body without the raw bytes means the app was created without
- * `rawBody: true`: that is a 500 with the fix, never a silent 401.
+ * `rawBody: true`, or replaced Nest's JSON parser: that is a 500 with the
+ * fix, never a silent 401.
  */
 @Injectable()
 export class VmegSignatureGuard implements CanActivate {
