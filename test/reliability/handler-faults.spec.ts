@@ -170,9 +170,9 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       for (const body of others) {
         await waitForStatus(body.pipelineKey as string, 'processed');
       }
-      // NOTE: no handler time-out exists, so the worker keeps renewing the
-      // lease of a hung handler: after twice the lease it is still the first
-      // attempt, and it ends only when the handler returns.
+      // Without worker.handlerTimeoutMs, which is off by default, the worker
+      // keeps renewing the lease of a hung handler: after twice the lease it
+      // is still the first attempt, and it ends only when the handler returns.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const whileHung = await row(hung.pipelineKey as string);
       pause.release();

@@ -22,6 +22,7 @@ const WORKER_DEFAULTS = {
   retentionDays: 30,
   purgeIntervalMs: 3_600_000,
   shutdownTimeoutMs: 10_000,
+  handlerTimeoutMs: 0,
 };
 
 /**
@@ -122,6 +123,7 @@ function resolveWorkerOptions(worker: VmegWorkerOptions | undefined, dispatch: s
     retentionDays: nonNegativeNumber('worker.retentionDays', worker?.retentionDays ?? WORKER_DEFAULTS.retentionDays),
     purgeIntervalMs: positiveInteger('worker.purgeIntervalMs', worker?.purgeIntervalMs ?? WORKER_DEFAULTS.purgeIntervalMs),
     shutdownTimeoutMs: positiveInteger('worker.shutdownTimeoutMs', worker?.shutdownTimeoutMs ?? WORKER_DEFAULTS.shutdownTimeoutMs),
+    handlerTimeoutMs: nonNegativeInteger('worker.handlerTimeoutMs', worker?.handlerTimeoutMs ?? WORKER_DEFAULTS.handlerTimeoutMs),
   };
 
   if (resolved.leaseMs < 1000) {
@@ -136,6 +138,13 @@ function resolveWorkerOptions(worker: VmegWorkerOptions | undefined, dispatch: s
 function positiveInteger(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new InvalidVmegOptionsError(option, `expected a positive whole number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegativeInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidVmegOptionsError(option, `expected a whole number of 0 or more, got ${describe(value)}`);
   }
   return value;
 }

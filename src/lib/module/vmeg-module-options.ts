@@ -113,6 +113,17 @@ export interface VmegWorkerOptions {
    * expires. Default 10000.
    */
   shutdownTimeoutMs?: number;
+
+  /**
+   * Maximum time in ms one handler may run for one delivery. When it is
+   * exceeded, the handler's transaction is aborted (its server session is
+   * terminated, so its writes roll back) and the attempt counts as failed,
+   * to be retried after the usual delay. The handler's own code cannot be
+   * stopped and keeps running, but nothing it writes through
+   * `context.manager` afterwards commits. Default 0: no time-out, and the
+   * worker renews the lease of a hung handler until it returns.
+   */
+  handlerTimeoutMs?: number;
 }
 
 /** Limits above which `VmegHealthIndicator` reports the inbox as down. */

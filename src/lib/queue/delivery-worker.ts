@@ -17,6 +17,7 @@ import { sqlState, SQLSTATE } from '../store/postgres-error';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { VmegQueueStore, type ClaimedDelivery } from '../store/vmeg-queue-store';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
+import { HandlerTimeoutError, withHandlerTimeout } from './handler-timeout';
 import { QueueNotifier } from './queue-notifier';
 import { retryDelayMs } from './retry-delay';
 import { VmegInbox } from './vmeg-inbox.service';
@@ -193,16 +194,23 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.store.resetLockTimeout(runner);
       const started = performance.now();
       try {
-        await handler.invoke(delivery.payload as unknown as VmegWebhookPayload, {
+        const invocation = handler.invoke(delivery.payload as unknown as VmegWebhookPayload, {
           manager: runner.manager,
           attempt: delivery.attempt,
           receivedAt: delivery.receivedAt,
           pipelineKey: delivery.pipelineKey,
           deliveryId: delivery.id,
         });
+        await withHandlerTimeout(invocation, handler.key, this.options.worker.handlerTimeoutMs, (error) => {
+          this.logger.warn(`Handler ${handler.key} failed after its time-out for delivery ${delivery.pipelineKey}: ${describeError(error)}`);
+        });
         await runner.commitTransaction();
       } catch (error) {
-        await rollBackQuietly(runner);
+        if (error instanceof HandlerTimeoutError) {
+          await this.store.abortTransaction(runner);
+        } else {
+          await rollBackQuietly(runner);
+        }
         this.metrics.handlerRun(handler.key, false, (performance.now() - started) / 1000);
         return { error };
       }

@@ -61,5 +61,12 @@ export const RECORD_FAILED_ATTEMPT = `
       updated_at = now()
   WHERE vmeg_webhook_deliveries.status <> 'processed'`;
 
+/**
+ * Ends the server session with backend PID $1, rolling back its transaction
+ * and cancelling a statement it runs. The pool's own role may end its own
+ * sessions without extra privileges.
+ */
+export const TERMINATE_BACKEND = `SELECT pg_terminate_backend($1) AS terminated`;
+
 /** Returns the table's name when it exists in the connection's search path, else NULL. */
 export const FIND_DELIVERY_TABLE = `SELECT to_regclass('vmeg_webhook_deliveries')::text AS name`;

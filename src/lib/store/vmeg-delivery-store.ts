@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
+import { describeError } from '../dispatch/dispatch-errors';
 import { DELIVERY_TABLE, VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
 import { deliveryParameters, truncateError, type DeliveryRecord, type LockedDelivery } from './delivery-record';
 import * as statements from './delivery.statements';
@@ -111,6 +112,30 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     await runner.query(statements.MARK_PROCESSED, [id]);
   }
 
+  /**
+   * Ends the transaction of `runner` while code may still be using it, such
+   * as a handler that timed out. A ROLLBACK would wait behind the handler's
+   * running statement and leave the connection open to its next one, so the
+   * server session is terminated and the client closed: nothing sent on it
+   * afterwards can commit. The caller must still release the runner, which
+   * then leaves the pool.
+   *
+   * NOTE: behind a pooler in transaction mode the PID names the pooler's
+   * session, not a server process; closing the client still aborts the
+   * transaction, but a statement already running then ends on its own time.
+   */
+  async abortTransaction(runner: QueryRunner): Promise<void> {
+    const client = (runner as unknown as { databaseConnection?: PostgresClient }).databaseConnection;
+    if (client?.processID !== undefined) {
+      try {
+        await this.execute(statements.TERMINATE_BACKEND, [client.processID]);
+      } catch (error) {
+        this.logger.warn(`Could not terminate PostgreSQL session ${client.processID}; closing its connection instead: ${describeError(error)}`);
+      }
+    }
+    await client?.end().catch(() => undefined);
+  }
+
   /** Records a failed attempt in a transaction of its own, after the attempt's transaction rolled back. */
   async recordFailedAttempt(record: DeliveryRecord, error: string): Promise<void> {
     const runner = await this.beginTransaction();
@@ -124,6 +149,13 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
       await runner.release();
     }
   }
+}
+
+/** The part of `pg`'s client that `abortTransaction` uses. */
+interface PostgresClient {
+  /** PID of the server process of this connection, from the startup handshake. */
+  processID?: number;
+  end(): Promise<void>;
 }
 
 /** Rolls back after a failure; a second failure here must not hide the first. */

@@ -12,6 +12,8 @@ export interface HandlerPlan {
    * more statement afterwards.
    */
   pause?: { queryAfterRelease: boolean };
+  /** Makes the first call run `pg_sleep` for this many seconds, a statement that outlasts a time-out. */
+  sleepSeconds?: number;
 }
 
 interface Pause {
@@ -62,6 +64,10 @@ export class ControlledHandlers {
       if (plan.pause.queryAfterRelease) {
         await context.manager.query('SELECT 1');
       }
+    }
+
+    if (plan?.sleepSeconds !== undefined && firstCall) {
+      await context.manager.query('SELECT pg_sleep($1)', [plan.sleepSeconds]);
     }
 
     if (plan?.throws && plan.throws.length > 0) {
