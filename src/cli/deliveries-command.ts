@@ -134,7 +134,7 @@ function createShowCommand(): Command {
     .summary('show one delivery')
     .description('Shows every field of one delivery, the handlers that already succeeded for it, and its last error.')
     .argument('<pipelineKey>', 'pipelineKey of the delivery')
-    .option('--payload', 'also print the stored payload')
+    .option('--payload', 'also print the stored payload; PostgreSQL stores it as jsonb, so key order and spacing differ from the received body')
     .action((pipelineKey: string, options: ShowOptions) => withDatabase(options, (database) => showDelivery(database, pipelineKey, options)));
 }
 

@@ -234,10 +234,19 @@ function summarize(results: SendResult[], elapsedMs: number): SendSummary {
     requests: results.length,
     statuses,
     minMs: durations[0] ?? 0,
-    medianMs: durations[Math.floor((durations.length - 1) / 2)] ?? 0,
+    medianMs: median(durations),
     maxMs: durations[durations.length - 1] ?? 0,
     elapsedMs,
   };
+}
+
+/** Returns the median of sorted whole milliseconds, rounded, or 0 for none. */
+function median(sorted: number[]): number {
+  if (sorted.length === 0) {
+    return 0;
+  }
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : Math.round((sorted[middle - 1] + sorted[middle]) / 2);
 }
 
 function describeSummary(results: SendResult[], elapsedMs: number): string {
