@@ -1,8 +1,8 @@
 /** Effects of one demo request, expected or observed. */
 export interface DemoOutcome {
-  /** HTTP status, followed by the `outcome` of a 200 response: `200 processed`, `200 duplicate`, `401`. */
+  /** HTTP status, followed by the `outcome` of a 200 response: `200 queued`, `200 duplicate`, `401`. */
   response: string;
-  /** Handler calls that this request caused. */
+  /** Calls of DubbingService handlers that this request caused. */
   handlerCalls: number;
   /** `status, attempts` of the row in vmeg_webhook_deliveries, or `none`. */
   deliveryRow: string;
@@ -10,6 +10,7 @@ export interface DemoOutcome {
   assetRow: string;
 }
 
+/** Result of one request of the first table. */
 export interface DemoResult {
   name: string;
   expected: DemoOutcome;
@@ -47,11 +48,37 @@ export function formatResultTable(results: DemoResult[]): string {
     ];
   });
 
-  const widths = COLUMNS.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  return formatTable(COLUMNS, rows);
+}
+
+/** One step of a queued-mode case, compared with its expected value. */
+export interface DemoCheck {
+  name: string;
+  expected: string;
+  actual: string;
+  passed: boolean;
+}
+
+const CHECK_COLUMNS = ['case', 'expected', 'actual', 'check'];
+
+/** Builds a check that passes when `actual` equals `expected`. */
+export function equalityCheck(name: string, expected: string | number | boolean, actual: string | number | boolean): DemoCheck {
+  return { name, expected: String(expected), actual: String(actual), passed: actual === expected };
+}
+
+/** Formats checks as a text table with one row per check. */
+export function formatCheckTable(checks: DemoCheck[]): string {
+  const rows = checks.map((check) => [check.name, check.expected, check.actual, check.passed ? 'ok' : 'MISMATCH']);
+  return formatTable(CHECK_COLUMNS, rows);
+}
+
+/** Pads every column to its widest cell and puts a rule under the titles. */
+function formatTable(titles: string[], rows: string[][]): string {
+  const widths = titles.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const formatRow = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
 
-  return [formatRow(COLUMNS), rule, ...rows.map(formatRow)].join('\n');
+  return [formatRow(titles), rule, ...rows.map(formatRow)].join('\n');
 }
 
 function compare(actual: string | number, expected: string | number): string {

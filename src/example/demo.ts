@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { startPostgres, type PostgresServer } from '../devtools/embedded-postgres';
-import { signVmegRequest, VmegInbox } from '../index';
+import { VmegInbox } from '../index';
 import {
   buildCloneVoicePayload,
   buildFailedCloneVoicePayload,
@@ -13,28 +13,24 @@ import {
   buildTtsPayload,
 } from '../testing';
 import { createExampleApp, type ExampleApp } from './bootstrap';
-import { formatResultTable, matchesExpected, type DemoOutcome, type DemoResult } from './demo-table';
+import { buildQueuedModeRequests, DEMO_WORKER, runQueuedModeCases, type QueuedModeRequests } from './demo-queued';
+import { postDelivery, readAssetRow, readDeliveryRow, signRequest, type SignedRequest } from './demo-requests';
+import { DemoScriptedHandler } from './demo-scripted-handler';
+import { formatCheckTable, formatResultTable, matchesExpected, type DemoCheck, type DemoOutcome, type DemoResult } from './demo-table';
 import { DubbingService } from './dubbing.service';
 
 /**
- * Only warnings and errors, so that the table stays readable. The two
- * rejected requests each log one warning from VmegSignatureGuard.
+ * Only warnings and errors, so that the tables stay readable. The two
+ * rejected requests each log one warning from VmegSignatureGuard, and the
+ * queued-mode cases log each scripted failure, retry and dead delivery.
  */
 const LOG_LEVELS: LogLevel[] = ['error', 'warn'];
 
 const HOST = '127.0.0.1';
 const WEBHOOK_PATH = '/webhooks/vmeg';
-const REQUEST_TIMEOUT_MS = 10_000;
 /** Maximum time that the worker may take to run the handlers of one delivery. */
 const DRAIN_TIMEOUT_MS = 10_000;
 const STALE_AGE_MS = 10 * 60 * 1000;
-
-/** A webhook request as it goes over the wire. */
-interface SignedRequest {
-  pipelineKey: string;
-  body: string;
-  headers: Record<string, string>;
-}
 
 interface DemoCase {
   name: string;
@@ -45,8 +41,10 @@ interface DemoCase {
 /**
  * Starts PostgreSQL (embedded, or DATABASE_URL), boots the example app on a
  * free port of 127.0.0.1, sends signed, retried, forged and stale deliveries
- * over HTTP and prints what happened to each. Sets exit code 0 only when every
- * request had the expected status, handler calls and rows.
+ * over HTTP and prints what happened to each. Then it shows the queued mode
+ * with a demo-only handler: a slow handler, retries, a dead delivery and its
+ * replay. Sets exit code 0 only when every request had the expected status,
+ * handler calls and rows, and every queued-mode check passed.
  *
  * The app runs in the module's default queued mode: a 200 means that the
  * delivery is stored, and the app's worker runs the handlers afterwards. The
@@ -64,18 +62,22 @@ async function main(): Promise<void> {
 
   let exampleApp: ExampleApp | undefined;
   let results: DemoResult[] = [];
+  let checks: DemoCheck[] = [];
   try {
-    exampleApp = await createExampleApp(LOG_LEVELS);
+    exampleApp = await createExampleApp({ logLevels: LOG_LEVELS, worker: DEMO_WORKER, providers: [DemoScriptedHandler] });
     await exampleApp.app.listen(0, HOST);
     const { port } = exampleApp.app.getHttpServer().address() as AddressInfo;
-    console.log(`Example app listening on http://${HOST}:${port}${WEBHOOK_PATH} (Nest logs warnings and errors only).\n`);
+    const url = `http://${HOST}:${port}${WEBHOOK_PATH}`;
+    console.log(`Example app listening on ${url} (Nest logs warnings and errors only).\n`);
 
     const cases = buildCases(secret);
+    const queuedModeRequests = buildQueuedModeRequests(secret);
     try {
-      results = await runCases(exampleApp, `http://${HOST}:${port}${WEBHOOK_PATH}`, cases);
+      results = await runCases(exampleApp, url, cases);
+      checks = await runQueuedModeCases(exampleApp, url, queuedModeRequests);
     } finally {
       if (database.external) {
-        await deleteDemoRows(exampleApp, cases);
+        await deleteDemoRows(exampleApp, cases, queuedModeRequests);
       }
     }
   } finally {
@@ -84,13 +86,23 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n${formatResultTable(results)}\n`);
+  const { maxAttempts, retryBaseDelayMs, retryMaxDelayMs } = DEMO_WORKER;
+  console.log(`Queued mode (worker.maxAttempts ${maxAttempts}, worker.retryBaseDelayMs ${retryBaseDelayMs}, worker.retryMaxDelayMs ${retryMaxDelayMs}):\n`);
+  console.log(`${formatCheckTable(checks)}\n`);
+
   const mismatches = results.filter((result) => !matchesExpected(result));
-  if (mismatches.length === 0) {
-    console.log(`Demo passed: all ${results.length} requests got the expected status, handler calls and rows.`);
-  } else {
-    console.log(`Demo failed: ${mismatches.length} of ${results.length} requests did not get the expected outcome: ${mismatches.map((result) => result.name).join('; ')}.`);
-    process.exitCode = 1;
+  const failedChecks = checks.filter((check) => !check.passed);
+  if (mismatches.length === 0 && failedChecks.length === 0) {
+    console.log(`Demo passed: all ${results.length} requests got the expected status, handler calls and rows, and all ${checks.length} queued-mode checks passed.`);
+    return;
   }
+  if (mismatches.length > 0) {
+    console.log(`Demo failed: ${mismatches.length} of ${results.length} requests did not get the expected outcome: ${mismatches.map((result) => result.name).join('; ')}.`);
+  }
+  if (failedChecks.length > 0) {
+    console.log(`Demo failed: ${failedChecks.length} of ${checks.length} queued-mode checks did not pass: ${failedChecks.map((check) => check.name).join('; ')}.`);
+  }
+  process.exitCode = 1;
 }
 
 /**
@@ -135,15 +147,6 @@ function buildCases(secret: string): DemoCase[] {
   ];
 }
 
-function signRequest(body: string, secret: string, timestampMs?: number): SignedRequest {
-  const { pipelineKey } = JSON.parse(body) as { pipelineKey: string };
-  return {
-    pipelineKey,
-    body,
-    headers: { 'Content-Type': 'application/json', ...signVmegRequest(secret, body, timestampMs) },
-  };
-}
-
 /**
  * Sends the requests one after another. After each one it waits until the
  * worker has finished every delivery, then reads back what the request caused.
@@ -156,20 +159,14 @@ async function runCases(exampleApp: ExampleApp, url: string, cases: DemoCase[]):
 
   for (const demoCase of cases) {
     const callsBefore = handlerCalls.length;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: demoCase.request.headers,
-      body: demoCase.request.body,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const answer = (await response.json()) as { outcome?: string };
+    const { response } = await postDelivery(url, demoCase.request);
     await inbox.waitUntilDrained({ timeoutMs: DRAIN_TIMEOUT_MS });
 
     results.push({
       name: demoCase.name,
       expected: demoCase.expected,
       actual: {
-        response: response.status === 200 ? `200 ${answer.outcome}` : String(response.status),
+        response,
         handlerCalls: handlerCalls.length - callsBefore,
         deliveryRow: await readDeliveryRow(dataSource, demoCase.request.pipelineKey),
         assetRow: await readAssetRow(dataSource, demoCase.request.pipelineKey),
@@ -179,25 +176,10 @@ async function runCases(exampleApp: ExampleApp, url: string, cases: DemoCase[]):
   return results;
 }
 
-async function readDeliveryRow(dataSource: DataSource, pipelineKey: string): Promise<string> {
-  const rows: { status: string; attempts: number }[] = await dataSource.query(
-    'SELECT status, attempts FROM vmeg_webhook_deliveries WHERE pipeline_key = $1',
-    [pipelineKey],
-  );
-  return rows.length === 0 ? 'none' : `${rows[0].status}, ${rows[0].attempts}`;
-}
-
-async function readAssetRow(dataSource: DataSource, pipelineKey: string): Promise<string> {
-  const rows: { status: string }[] = await dataSource.query('SELECT status FROM example_media_assets WHERE pipeline_key = $1', [
-    pipelineKey,
-  ]);
-  return rows.length === 0 ? 'none' : rows[0].status;
-}
-
 /** Deletes the rows that the demo's requests created, so that a database from DATABASE_URL keeps none of them. */
-async function deleteDemoRows(exampleApp: ExampleApp, cases: DemoCase[]): Promise<void> {
+async function deleteDemoRows(exampleApp: ExampleApp, cases: DemoCase[], queuedModeRequests: QueuedModeRequests): Promise<void> {
   const dataSource = exampleApp.app.get(DataSource);
-  const keys = cases.map((demoCase) => demoCase.request.pipelineKey);
+  const keys = [...cases.map((demoCase) => demoCase.request.pipelineKey), ...Object.values(queuedModeRequests).map((request) => request.pipelineKey)];
   await dataSource.query('DELETE FROM example_media_assets WHERE pipeline_key = ANY($1)', [keys]);
   await dataSource.query('DELETE FROM vmeg_webhook_deliveries WHERE pipeline_key = ANY($1)', [keys]);
 }
