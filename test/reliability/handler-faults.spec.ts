@@ -79,7 +79,7 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
   }
 
   describe('inline', () => {
-    it.each(THROWN_VALUES)('answers 500 for %s, then succeeds', async (_name, value) => {
+    it.each(THROWN_VALUES)('answers 500 for %s, then succeeds', async (name, value) => {
       const handlers = apps.inline.app.get(ControlledHandlers);
       const body = ttsBody();
       const key = body.pipelineKey as string;
@@ -89,6 +89,7 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       const afterFailure = await row(key);
       const retry = await sendSigned(apps.inline.url, body);
 
+      printSummary(FILE, `${adapter} inline throws ${name}`, { 'faults-injected': 1, status: failed.status, 'retry-status': retry.status, effects: await effects(key) });
       expect(failed.status).toBe(500);
       expect(failed.body.message).toContain('ControlledHandlers.onSpeech failed');
       expect(afterFailure?.status).toBe('failed');
@@ -151,6 +152,7 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       await waitForStatus(key, 'dead');
 
       const stored = await row(key);
+      printSummary(FILE, `${adapter} queued always throws`, { 'faults-injected': 3, status: stored!.status, attempts: stored!.attempts, effects: await effects(key) });
       expect(stored?.attempts).toBe(3);
       expect(stored?.last_error).toContain('ControlledHandlers.onSpeech: non-Error value thrown');
       expect(await effects(key)).toBe(0);

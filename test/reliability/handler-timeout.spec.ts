@@ -18,10 +18,14 @@ describe('worker.handlerTimeoutMs option', () => {
   }
 
   it('defaults to no time-out', () => {
-    expect(resolveVmegOptions({ secret: TEST_SECRET }).worker.handlerTimeoutMs).toBe(0);
+    const resolved = resolveVmegOptions({ secret: TEST_SECRET }).worker.handlerTimeoutMs;
+
+    printSummary(FILE, 'option default', { inputs: 1, resolved });
+    expect(resolved).toBe(0);
   });
 
   it('accepts 0 and whole milliseconds', () => {
+    printSummary(FILE, 'option accepted values', { inputs: 2 });
     expect(resolveTimeout(0)).toBe(0);
     expect(resolveTimeout(250)).toBe(250);
   });
@@ -32,7 +36,8 @@ describe('worker.handlerTimeoutMs option', () => {
     ['a string', '500'],
     ['NaN', Number.NaN],
     ['Infinity', Number.POSITIVE_INFINITY],
-  ])('rejects %s', (_name, value) => {
+  ])('rejects %s', (name, value) => {
+    printSummary(FILE, `option rejects ${name}`, { inputs: 1 });
     expect(() => resolveTimeout(value)).toThrow(InvalidVmegOptionsError);
     expect(() => resolveTimeout(value)).toThrow(/worker\.handlerTimeoutMs.*expected a whole number of 0 or more/);
   });

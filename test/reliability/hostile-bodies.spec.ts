@@ -4,6 +4,9 @@ import { newPipelineKey, sendSigned, ttsBody } from '../support/deliveries';
 import { createInboxDatabase } from '../support/inbox-fixture';
 import { HTTP_ADAPTERS, startTestApp, type TestApp } from '../support/test-app';
 import type { TestDatabase } from '../support/test-database';
+import { printSummary } from './support/summary';
+
+const FILE = 'test/reliability/hostile-bodies.spec.ts';
 
 /** Builds a signed delivery whose `data.deep` is `depth` nested arrays. */
 function nestedBody(depth: number): { key: string; bytes: string } {
@@ -41,6 +44,7 @@ describe.each(HTTP_ADAPTERS)('hostile bodies over %s', (adapter) => {
 
       const response = await sendSigned(apps[dispatch].url, bytes);
 
+      printSummary(FILE, `${adapter} ${dispatch} nesting 45000`, { inputs: 1, status: response.status, stored: await stored(key) });
       expect(response.status).toBe(400);
       expect(response.body.message).toContain('cannot be stored as PostgreSQL jsonb');
       expect(await stored(key)).toBe(0);
@@ -51,6 +55,7 @@ describe.each(HTTP_ADAPTERS)('hostile bodies over %s', (adapter) => {
 
       const response = await sendSigned(apps[dispatch].url, bytes);
 
+      printSummary(FILE, `${adapter} ${dispatch} nesting 1000`, { inputs: 1, status: response.status, stored: await stored(key) });
       expect(response.status).toBe(200);
       expect(await stored(key)).toBe(1);
     });
@@ -61,13 +66,15 @@ describe.each(HTTP_ADAPTERS)('hostile bodies over %s', (adapter) => {
 
     const response = await sendSigned(apps.queued.url, body, { contentType: 'application/vnd.vmeg+json' });
 
+    printSummary(FILE, `${adapter} application/vnd.vmeg+json`, { inputs: 1, status: response.status });
     expect(response.status).toBe(415);
     expect(await stored(body.pipelineKey as string)).toBe(0);
   });
 
   it('logs no set-up error for an application/*+json body', async () => {
-    await sendSigned(apps.inline.url, ttsBody(), { contentType: 'application/problem+json' });
+    const response = await sendSigned(apps.inline.url, ttsBody(), { contentType: 'application/problem+json' });
 
+    printSummary(FILE, `${adapter} application/problem+json`, { inputs: 1, status: response.status, 'set-up-errors-logged': apps.inline.logger.matching(/rawBody/).length });
     expect(apps.inline.logger.matching(/rawBody/)).toEqual([]);
   });
 });
