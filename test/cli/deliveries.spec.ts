@@ -76,7 +76,7 @@ describe('vmeg-webhook deliveries', () => {
   const failedBody = ttsBody();
   const processingBody = ttsBody();
   const pendingBody = ttsBody();
-  const keyOf = (body: { pipelineKey: unknown }) => body.pipelineKey as string;
+  const keyOf = (body: Record<string, unknown>) => body.pipelineKey as string;
   const deadKeys = deadBodies.map(keyOf);
   const oldKeys = oldBodies.map(keyOf);
 

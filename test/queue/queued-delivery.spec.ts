@@ -215,6 +215,19 @@ describe('queued dispatch', () => {
     expect((await db.query('SELECT count(*)::int AS count FROM vmeg_webhook_handler_runs WHERE delivery_id NOT IN (SELECT id FROM vmeg_webhook_deliveries)')).rows[0].count).toBe(0);
   });
 
+  it('keeps everything when retention is 0', async () => {
+    const app = await start({ retentionDays: 0 });
+    const body = ttsBody();
+    await sendSigned(app.url, body).expect(200);
+    await app.inbox.waitUntilDrained();
+    await db.query(`UPDATE vmeg_webhook_deliveries SET processed_at = now() - interval '400 days' WHERE pipeline_key = $1`, [body.pipelineKey]);
+
+    const purged = await app.inbox.purge();
+
+    expect(purged).toBe(0);
+    expect((await row(body.pipelineKey as string)).status).toBe('processed');
+  });
+
   it('finishes a running handler before shutdown', async () => {
     const app = await startQueuedApp(database.url, { shutdownTimeoutMs: 5000 });
     const body = ttsBody();

@@ -96,9 +96,15 @@ export class VmegInbox {
   /**
    * Deletes processed deliveries older than the `retentionDays` option, in
    * batches of 500 rows so that no statement locks many rows for long.
-   * Returns how many it deleted. Pending, failed and dead deliveries stay.
+   * Returns how many it deleted. Pending, failed and dead deliveries stay,
+   * and `retentionDays: 0` keeps everything, because 0 turns purge off.
    */
   async purge(): Promise<number> {
+    if (this.options.worker.retentionDays === 0) {
+      this.logger.debug('Purge is off (worker.retentionDays is 0); nothing deleted');
+      return 0;
+    }
+
     const retentionMs = this.options.worker.retentionDays * 86_400_000;
     let total = 0;
 
