@@ -104,4 +104,23 @@ describe.each(HTTP_ADAPTERS)('connection killed inside a handler over %s', (adap
       expect(await effects(key)).toBe(1);
     });
   });
+  it.each(['inline', 'queued'] as const)('%s: serves deliveries after idle connections were ended', async (dispatch) => {
+    const app = apps[dispatch];
+    const handlers = app.app.get(ControlledHandlers);
+    // Ten deliveries at once leave several connections idle in the pool.
+    const warmUp = Array.from({ length: 10 }, () => ttsBody());
+    for (const body of warmUp) {
+      handlers.plan(body.pipelineKey as string, { sleepSeconds: 0.2 });
+    }
+    await Promise.all(warmUp.map((body) => sendSigned(app.url, body).expect(200)));
+
+    const ended = await db.query(
+      'SELECT count(*)::int AS count FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()) AS terminated',
+    );
+    const responses = await Promise.all(Array.from({ length: 5 }, () => sendSigned(app.url, ttsBody())));
+
+    printSummary(FILE, `${adapter} ${dispatch} idle connections ended`, { 'faults-injected': ended.rows[0].count, statuses: responses.map((response) => response.status).join(',') });
+    expect(ended.rows[0].count).toBeGreaterThan(0);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+  });
 });

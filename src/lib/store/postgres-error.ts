@@ -5,6 +5,10 @@ export const SQLSTATE = {
   undefinedTable: '42P01',
   /** jsonb input nested deeper than the server's `max_stack_depth` allows. */
   stackDepthLimitExceeded: '54001',
+  /** The server ended the session: pg_terminate_backend or a fast shutdown. */
+  adminShutdown: '57P01',
+  /** The server ended the session because another server process crashed. */
+  crashShutdown: '57P02',
 } as const;
 
 /**
@@ -20,4 +24,18 @@ export function sqlState(error: unknown): string | undefined {
 /** Class 22, "data exception": PostgreSQL rejected a value, such as invalid `jsonb` input. */
 export function isDataException(error: unknown): boolean {
   return sqlState(error)?.startsWith('22') ?? false;
+}
+
+/**
+ * Checks whether the error means that the server had already ended the
+ * connection's session, by pg_terminate_backend, a shutdown or a crash, or
+ * that its socket was closed. `pg` reports a closed socket without a SQLSTATE.
+ */
+export function isEndedSession(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state === SQLSTATE.adminShutdown || state === SQLSTATE.crashShutdown) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /^Connection terminated|not queryable/.test(message);
 }

@@ -7,6 +7,7 @@ import { describeError } from '../dispatch/dispatch-errors';
 import { DELIVERY_TABLE, VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
 import { deliveryParameters, truncateError, type DeliveryRecord, type LockedDelivery } from './delivery-record';
 import * as statements from './delivery.statements';
+import { isEndedSession } from './postgres-error';
 
 
 /**
@@ -61,6 +62,31 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
+  /**
+   * Runs one autocommit statement like `execute`, and runs it again on
+   * another pooled connection when the session of the first had ended (see
+   * `beginTransaction`). Only for statements that are safe to run twice,
+   * because the server may have run it before the session ended.
+   */
+  async executeIdempotent<TRow>(sql: string, parameters: unknown[]): Promise<{ rows: TRow[]; affected: number }> {
+    const maxTries = this.poolSize() + 1;
+    for (let tries = 1; ; tries++) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const result = await runner.query(sql, parameters, true);
+        return { rows: result.records as TRow[], affected: result.affected ?? 0 };
+      } catch (error) {
+        if (!isEndedSession(error) || tries >= maxTries) {
+          throw error;
+        }
+        await connectionOf(runner)?.end().catch(() => undefined);
+        this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); running the statement on another one`);
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+
   /** Fails start-up when the migrations have not created the table. */
   async onApplicationBootstrap(): Promise<void> {
     const [row] = await this.dataSource.query(statements.FIND_DELIVERY_TABLE);
@@ -78,17 +104,38 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
    * must commit or roll back, then release the runner.
    */
   async beginTransaction(): Promise<QueryRunner> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      await runner.startTransaction();
-      await runner.query(statements.SET_LOCK_TIMEOUT, [`${this.options.lockTimeoutMs}ms`]);
-      return runner;
-    } catch (error) {
-      await rollBackQuietly(runner);
-      await runner.release();
-      throw error;
+    // Idle pooled connections whose session the server ended (a restart, a
+    // failover, pg_terminate_backend) fail on first use, and the pool learns
+    // of it only when it reads their socket. Nothing ran on them yet, so the
+    // transaction starts again on another one; each try discards one, so the
+    // pool's size bounds the tries.
+    const maxTries = this.poolSize() + 1;
+    for (let tries = 1; ; tries++) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        await runner.connect();
+        await runner.startTransaction();
+        await runner.query(statements.SET_LOCK_TIMEOUT, [`${this.options.lockTimeoutMs}ms`]);
+        return runner;
+      } catch (error) {
+        const retry = isEndedSession(error) && tries < maxTries;
+        if (retry) {
+          await connectionOf(runner)?.end().catch(() => undefined);
+        }
+        await rollBackQuietly(runner);
+        await runner.release();
+        if (!retry) {
+          throw error;
+        }
+        this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); starting the transaction on another one`);
+      }
     }
+  }
+
+  /** Maximum connections of the data source's `pg` pool; `pg`'s default is 10. */
+  private poolSize(): number {
+    const pool = (this.dataSource.driver as unknown as { master?: { options?: { max?: number } } }).master;
+    return pool?.options?.max ?? 10;
   }
 
   /** Ends the bound that `beginTransaction` set on lock waits, for the rest of the transaction. */
@@ -120,12 +167,12 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
    * afterwards can commit. The caller must still release the runner, which
    * then leaves the pool.
    *
-   * NOTE: behind a pooler in transaction mode the PID names the pooler's
-   * session, not a server process; closing the client still aborts the
-   * transaction, but a statement already running then ends on its own time.
+   * NOTE: behind a pooler in transaction mode, the PID names the pooler's
+   * session, not a server process. Closing the client still aborts the
+   * transaction, but a statement already running then runs to its end.
    */
   async abortTransaction(runner: QueryRunner): Promise<void> {
-    const client = (runner as unknown as { databaseConnection?: PostgresClient }).databaseConnection;
+    const client = connectionOf(runner);
     if (client?.processID !== undefined) {
       try {
         await this.execute(statements.TERMINATE_BACKEND, [client.processID]);
@@ -156,6 +203,11 @@ interface PostgresClient {
   /** PID of the server process of this connection, from the startup handshake. */
   processID?: number;
   end(): Promise<void>;
+}
+
+/** Returns the `pg` client that a TypeORM query runner holds, once it is connected. */
+function connectionOf(runner: QueryRunner): PostgresClient | undefined {
+  return (runner as unknown as { databaseConnection?: PostgresClient }).databaseConnection;
 }
 
 /** Rolls back after a failure; a second failure here must not hide the first. */
