@@ -63,7 +63,7 @@ describe('prometheus metrics', () => {
     expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { event: 'openapi-tts', outcome: 'processed' })).toBe(1);
     expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { event: 'openapi-tts', outcome: 'duplicate' })).toBe(1);
     expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { event: 'openapi-tts', outcome: 'failed' })).toBe(1);
-    expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { outcome: 'rejected', reason: 'signature-mismatch' })).toBe(1);
+    expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { outcome: 'rejected', reason: 'signature_mismatch' })).toBe(1);
     expect(await sample(inlineRegistry, 'vmeg_webhook_deliveries_total', { outcome: 'rejected', reason: 'invalid_body' })).toBe(1);
     expect(await sample(inlineRegistry, 'vmeg_webhook_handler_duration_seconds_count', { handler: 'RecordingHandlers.onSpeech', result: 'success' })).toBe(1);
     expect(await sample(inlineRegistry, 'vmeg_webhook_handler_duration_seconds_count', { handler: 'RecordingHandlers.onSpeech', result: 'failure' })).toBe(1);

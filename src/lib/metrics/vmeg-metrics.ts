@@ -17,8 +17,9 @@ const GAUGE_STATES = ['pending', 'processing', 'failed', 'dead'] as const;
  * per registry, so several apps in one process share them.
  *
  * - `vmeg_webhook_deliveries_total{event, outcome, reason}`: counter; `reason`
- *   is set for `rejected` (a signature check, `invalid_body`,
- *   `unstorable_payload`, `unsupported_media_type`).
+ *   is set for `rejected`: the failed signature check in snake_case (such as
+ *   `signature_mismatch`), `invalid_body`, `unstorable_payload` or
+ *   `unsupported_media_type`.
  * - `vmeg_webhook_handler_duration_seconds{handler, result}`: histogram.
  * - `vmeg_webhook_inbox_deliveries{status}` and
  *   `vmeg_webhook_inbox_oldest_pending_seconds`: gauges read from the table at

@@ -54,7 +54,7 @@ export class VmegSignatureGuard implements CanActivate {
     });
 
     if (!check.valid) {
-      this.metrics.delivery('unknown', 'rejected', check.failure);
+      this.metrics.delivery('unknown', 'rejected', check.failure.replaceAll('-', '_'));
       this.rejectionLog.run((suppressed) => {
         const more = suppressed > 0 ? ` (${suppressed} similar rejections not logged)` : '';
         this.logger.warn(`Rejected a webhook request from ${request.ip ?? 'unknown address'}: ${check.message} [${check.failure}]${more}`);
