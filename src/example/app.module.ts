@@ -1,9 +1,12 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { VmegHealthIndicator } from '../health';
 import { VmegModule, vmegEntities, vmegMigrations, type VmegWorkerOptions } from '../index';
 import { DubbingService } from './dubbing.service';
 import { MediaAsset } from './media-asset.entity';
 import { exampleMigrations } from './migrations';
+import { OperationsController } from './operations.controller';
 
 /** Settings of `AppModule.forRoot`. `npm start` sets none of them. */
 export interface ExampleAppOptions {
@@ -50,9 +53,11 @@ export class AppModule {
             worker: options.worker,
           }),
         }),
+        TerminusModule,
       ],
+      controllers: [OperationsController],
       // The worker runs the handlers of one delivery in this order, so DubbingService's run before any added provider's.
-      providers: [DubbingService, ...(options.providers ?? [])],
+      providers: [DubbingService, VmegHealthIndicator, ...(options.providers ?? [])],
     };
   }
 }

@@ -235,4 +235,25 @@ describe('example app handlers', () => {
     expect(await findDelivery(payload.pipelineKey)).toBeUndefined();
     expect(await findAsset(payload.pipelineKey)).toBeNull();
   });
+
+  it('reports the inbox healthy on /health', async () => {
+    const response = await request(app.getHttpServer()).get('/health');
+
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('ok');
+    expect(response.body.info.vmeg).toMatchObject({ status: 'up', pending: 0, dead: 0 });
+  });
+
+  it('serves the module metrics on /metrics', async () => {
+    await deliver(buildTranslatePayload());
+
+    const response = await request(app.getHttpServer()).get('/metrics');
+
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    expect(response.text).toMatch(/^vmeg_webhook_deliveries_total\{event="openapi-translate",outcome="queued",reason=""\} [1-9]/m);
+    expect(response.text).toMatch(/^vmeg_webhook_deliveries_total\{event="openapi-translate",outcome="processed",reason=""\} [1-9]/m);
+    expect(response.text).toContain('vmeg_webhook_handler_duration_seconds_bucket{');
+    expect(response.text).toMatch(/^vmeg_webhook_inbox_deliveries\{status="pending"\} 0$/m);
+  });
 });
