@@ -2,7 +2,7 @@
  * Runs the benchmark scenarios and prints each ratio against its baseline.
  *
  *   npm run bench                        every scenario, 3 runs each (12 minutes on the 2-core machine)
- *   npm run bench -- --quick             one short run each (100 s there)
+ *   npm run bench -- --quick             one short run each (about 60 s there)
  *   npm run bench -- growth duplicates   only the named scenarios
  *   npm run bench -- --runs 5            more runs per measurement
  *   npm run bench -- --durable           keep synchronous_commit on
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       database,
       quick: options.quick,
       runs: options.runs,
-      durationSeconds: options.quick ? 2 : 5,
+      durationSeconds: options.quick ? 1 : 5,
       connections: 10,
       log: (line) => console.log(line),
       ratio: (ratio) => {

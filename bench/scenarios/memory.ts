@@ -30,9 +30,9 @@ async function waitUntilDrained(databaseUrl: string, timeoutMs: number): Promise
 
 export const memory: Scenario = {
   name: 'memory',
-  title: 'Resident set size before and after 100,000 queued deliveries (5,000 in quick mode)',
+  title: 'Resident set size before and after 100,000 queued deliveries (2,000 in quick mode)',
   async run(context) {
-    const deliveries = context.quick ? 5_000 : 100_000;
+    const deliveries = context.quick ? 2_000 : 100_000;
     const databaseUrl = await context.database.create();
     const app = await startBenchApp({ adapter: 'express', variant: 'queued-worker', databaseUrl }, { nodeOptions: ['--expose-gc'] });
     try {
