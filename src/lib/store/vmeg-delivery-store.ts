@@ -1,3 +1,4 @@
+import type { Pool as PostgresPool } from 'pg';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -69,20 +70,24 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
    * because the server may have run it before the session ended.
    */
   async executeIdempotent<TRow>(sql: string, parameters: unknown[]): Promise<{ rows: TRow[]; affected: number }> {
+    // The intake statement runs once per delivery, so it goes to the pg pool
+    // directly: a TypeORM QueryRunner adds an object, a logger call and an
+    // event broadcast per statement on the hot path.
+    const pool = this.pool();
     const maxTries = this.poolSize() + 1;
     for (let tries = 1; ; tries++) {
-      const runner = this.dataSource.createQueryRunner();
+      const client = await pool.connect();
       try {
-        const result = await runner.query(sql, parameters, true);
-        return { rows: result.records as TRow[], affected: result.affected ?? 0 };
+        const result = await client.query(sql, parameters);
+        client.release();
+        return { rows: result.rows as TRow[], affected: result.rowCount ?? 0 };
       } catch (error) {
+        // Releasing with the error makes the pool discard the connection.
+        client.release(error instanceof Error ? error : new Error(String(error)));
         if (!isEndedSession(error) || tries >= maxTries) {
           throw error;
         }
-        await connectionOf(runner)?.end().catch(() => undefined);
         this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); running the statement on another one`);
-      } finally {
-        await runner.release();
       }
     }
   }
@@ -134,8 +139,16 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
 
   /** Maximum connections of the data source's `pg` pool; `pg`'s default is 10. */
   private poolSize(): number {
-    const pool = (this.dataSource.driver as unknown as { master?: { options?: { max?: number } } }).master;
-    return pool?.options?.max ?? 10;
+    return this.pool().options?.max ?? 10;
+  }
+
+  /** The `pg` pool behind the data source's TypeORM Postgres driver. */
+  private pool(): PostgresPool {
+    const pool = (this.dataSource.driver as unknown as { master?: PostgresPool }).master;
+    if (pool === undefined) {
+      throw new Error('the TypeORM data source is not connected');
+    }
+    return pool;
   }
 
   /** Ends the bound that `beginTransaction` set on lock waits, for the rest of the transaction. */
