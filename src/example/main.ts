@@ -16,6 +16,9 @@ const HOST = '127.0.0.1';
 const DEFAULT_PORT = 3000;
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** Time in ms after a shutdown signal during which the same or another signal is taken as its echo. */
+const REPEATED_SIGNAL_WINDOW_MS = 1000;
+
 const logger = new Logger('ExampleApp');
 
 /**
@@ -77,15 +80,24 @@ function stopOnSignals(exampleApp: ExampleApp, database: PostgresServer): void {
     }
   };
 
-  // A second signal during shutdown finds no listener, so Node's default action ends the process at once.
+  // Under `npm start`, one Ctrl+C reaches node twice: from the terminal and
+  // from npm forwarding it. A repeat within a second is that echo and is
+  // ignored; a signal after that ends the process at once, without cleanup.
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    for (const other of SHUTDOWN_SIGNALS) {
-      process.removeListener(other, onSignal);
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      stop(signal).catch((error: unknown) => {
+        logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      });
+      return;
     }
-    stop(signal).catch((error: unknown) => {
-      logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    });
+    if (Date.now() - firstSignalAt < REPEATED_SIGNAL_WINDOW_MS) {
+      return;
+    }
+    logger.warn(`Received ${signal} again during shutdown; exiting without stopping the database`);
+    process.exit(1);
   };
   for (const signal of SHUTDOWN_SIGNALS) {
     process.on(signal, onSignal);
