@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { RecordingHandlers } from '../support/recording-handlers';
 import { findClosedPort, parseJsonOutput, runCli, type CliRun } from '../support/run-cli';
 import { startTestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startBlockedWorker } from '../support/worker-process';
 
 interface DeliveryJson {
   id: string;
@@ -25,36 +26,6 @@ interface DeliveryJson {
   nextAttemptAt: string | null;
   completedHandlers?: string[];
   payload?: Record<string, unknown>;
-}
-
-/**
- * Starts test/fixtures/worker-process.ts, which claims queued deliveries and
- * blocks in its TTS handler, and resolves once that handler started for
- * `pipelineKey`.
- */
-async function startBlockedWorker(databaseUrl: string, pipelineKey: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/worker-process.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, HANDLER_SLEEP_MS: '120000', LEASE_MS: '2000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-  let output = '';
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker process did not start the handler within 60 s: ${output}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes(`handler-started ${pipelineKey}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker process exited with ${code}: ${output}`));
-    });
-  });
-  return child;
 }
 
 /** `database "name" on host:port`, as the CLI names a database in its messages. */
@@ -129,7 +100,7 @@ describe('vmeg-webhook deliveries', () => {
     // queued afterwards, while no worker runs.
     receiver = await startQueuedApp(database.url, { enabled: false });
     await sendSigned(receiver.url, processingBody).expect(200);
-    const child = await startBlockedWorker(database.url, keyOf(processingBody));
+    const child = await startBlockedWorker(database.url, keyOf(processingBody), 120_000);
     child.kill('SIGKILL');
     await once(child, 'exit');
     await sendSigned(receiver.url, pendingBody).expect(200);

@@ -1,36 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendSigned, ttsBody } from '../support/deliveries';
 import { createInboxDatabase, startQueuedApp, type QueuedApp } from '../support/inbox-fixture';
 import type { TestDatabase } from '../support/test-database';
-
-/** Starts test/fixtures/worker-process.ts and resolves once its handler has started for `pipelineKey`. */
-async function startWorkerProcess(databaseUrl: string, pipelineKey: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/worker-process.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, HANDLER_SLEEP_MS: '60000', LEASE_MS: '2000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-  let output = '';
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker process did not start the handler within 60 s: ${output}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes(`handler-started ${pipelineKey}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker process exited with ${code}: ${output}`));
-    });
-  });
-  return child;
-}
+import { startBlockedWorker } from '../support/worker-process';
 
 describe('worker killed inside a handler', () => {
   let database: TestDatabase;
@@ -55,7 +29,7 @@ describe('worker killed inside a handler', () => {
     const key = body.pipelineKey as string;
     await sendSigned(receiver.url, body).expect(200);
 
-    const child = await startWorkerProcess(database.url, key);
+    const child = await startBlockedWorker(database.url, key);
     const claimed = (await db.query('SELECT status, locked_by FROM vmeg_webhook_deliveries WHERE pipeline_key = $1', [key])).rows[0];
     expect(claimed.status).toBe('processing');
     expect(claimed.locked_by).toMatch(new RegExp(`:${child.pid}:`));
