@@ -77,11 +77,19 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     const maxTries = this.poolSize() + 1;
     for (let tries = 1; ; tries++) {
       const client = await pool.connect();
+      // pg's pool listens for errors only on idle clients. A server that ends
+      // the session while this one is checked out makes the client emit
+      // 'error', which would be an uncaught exception without this listener;
+      // the failure reaches the caller through the query's rejection.
+      const ignoreError = (): void => undefined;
+      client.on('error', ignoreError);
       try {
         const result = await client.query(sql, parameters);
+        client.removeListener('error', ignoreError);
         client.release();
         return { rows: result.rows as TRow[], affected: result.rowCount ?? 0 };
       } catch (error) {
+        client.removeListener('error', ignoreError);
         // Releasing with the error makes the pool discard the connection.
         client.release(error instanceof Error ? error : new Error(String(error)));
         if (!isEndedSession(error) || tries >= maxTries) {
