@@ -1,4 +1,4 @@
-/** How a verified delivery reaches the `@OnVmegEvent` handlers. */
+/** Dispatch mode: the path by which a verified delivery reaches the `@OnVmegEvent` handlers. */
 export type VmegDispatchMode = 'queued' | 'inline';
 
 /** Options of `VmegModule.forRoot` and of the factory given to `forRootAsync`. */
@@ -11,7 +11,7 @@ export interface VmegModuleOptions {
 
   /**
    * Maximum distance in seconds between `X-Timestamp` and this server's
-   * clock, in the past or in the future. Default 300, as VMEG's docs say.
+   * clock, in the past or in the future. Default 300, the window of VMEG's verification guide.
    */
   toleranceSeconds?: number;
 
@@ -23,10 +23,10 @@ export interface VmegModuleOptions {
   dataSourceName?: string;
 
   /**
-   * `'queued'` (default) commits the delivery as pending, answers 200, and
-   * lets the worker run the handlers with retries. `'inline'` runs the
+   * `'queued'` (default) commits the delivery as pending, responds with 200,
+   * and lets the worker run the handlers with retries. `'inline'` runs the
    * handlers inside the webhook request, in the transaction that stores the
-   * delivery, and answers 200 after the commit.
+   * delivery, and responds with 200 after the commit.
    */
   dispatch?: VmegDispatchMode;
 
@@ -45,7 +45,7 @@ export interface VmegModuleOptions {
 
   /**
    * Maximum time in ms that a request waits for another request holding the
-   * same `pipelineKey` before it answers 409 (VMEG then retries). It bounds
+   * same `pipelineKey` before it responds with 409 (VMEG then retries). It bounds
    * how long a burst of retries can hold pooled connections. Default 3000.
    */
   lockTimeoutMs?: number;

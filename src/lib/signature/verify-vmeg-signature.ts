@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { computeVmegSignature } from './compute-signature';
 
-/** Why a delivery failed verification; logged and counted, never secret. */
+/** Reason a delivery failed verification; it is logged and counted, and contains no secret. */
 export type VmegSignatureFailure =
   | 'missing-timestamp'
   | 'invalid-timestamp'

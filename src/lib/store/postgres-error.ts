@@ -1,4 +1,4 @@
-/** SQLSTATE codes that change how the module answers; see PostgreSQL's "Error Codes" appendix. */
+/** SQLSTATE codes that change the module's response; see PostgreSQL's "Error Codes" appendix. */
 export const SQLSTATE = {
   lockNotAvailable: '55P03',
   inFailedTransaction: '25P02',
