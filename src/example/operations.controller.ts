@@ -4,10 +4,10 @@ import { register } from 'prom-client';
 import { VmegHealthIndicator } from '../health';
 
 /**
- * Endpoints that a load balancer and Prometheus poll. `/health` is 503 when
- * PostgreSQL is unreachable or the inbox passes the module's `health`
- * thresholds; `/metrics` serves prom-client's default registry, where the
- * module registers its metrics.
+ * Endpoints that a load balancer and Prometheus poll. `/health` responds
+ * with 503 when PostgreSQL is unreachable or the inbox passes the module's
+ * `health` thresholds. `/metrics` serves prom-client's default registry,
+ * where the module registers its metrics.
  */
 @Controller()
 export class OperationsController {

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 const BOTH = [CreateVmegWebhookDeliveries1764806400000, AddVmegDeliveryQueue1764892800000];
 
-/** Runs `action` on a data source that knows exactly the given migrations. */
+/** Runs `action` on a data source that lists exactly the given migrations. */
 async function withMigrations(url: string, migrations: (new () => object)[], action: (dataSource: DataSource) => Promise<unknown>): Promise<void> {
   const dataSource = new DataSource({ type: 'postgres', url, migrations });
   await dataSource.initialize();

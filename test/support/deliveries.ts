@@ -9,7 +9,7 @@ export function newPipelineKey(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** A minimal TTS delivery body; `overrides` replaces top-level fields. */
+/** Builds a minimal TTS delivery body; `overrides` replaces top-level fields. */
 export function ttsBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     code: 200,

@@ -19,7 +19,7 @@ export interface QueuedApp extends TestApp {
   inbox: VmegInbox;
 }
 
-/** A migrated test database with the `handler_effects` table and a client for assertions. */
+/** Creates a migrated test database with the `handler_effects` table, and a client for assertions. */
 export async function createInboxDatabase(): Promise<{ database: TestDatabase; db: Client }> {
   const database = await createTestDatabase();
   await runVmegMigrations(database.url);

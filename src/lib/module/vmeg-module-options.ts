@@ -16,7 +16,7 @@ export interface VmegModuleOptions {
   toleranceSeconds?: number;
 
   /**
-   * Name of the TypeORM data source that holds `vmeg_webhook_deliveries`,
+   * Name of the TypeORM data source that contains `vmeg_webhook_deliveries`,
    * for apps with several `TypeOrmModule.forRoot` connections. Default: the
    * unnamed one.
    */

@@ -2,7 +2,7 @@
  * Sends NOTIFYs one at a time and folds the requests made meanwhile into one
  * more, so that a burst of deliveries costs a few NOTIFY statements, not one
  * each. Every request is followed by a NOTIFY sent after it was made, so a
- * worker woken by it sees the deliveries committed before the request.
+ * worker woken by it finds the deliveries committed before the request.
  */
 export class CoalescedNotify {
   private sending?: Promise<void>;

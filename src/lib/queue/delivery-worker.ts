@@ -105,12 +105,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
     while (!this.stopping) {
       const free = concurrency - this.active.size;
-      const wanted = Math.min(free, batchSize);
+      const claimLimit = Math.min(free, batchSize);
       let claimed: ClaimedDelivery[] = [];
 
-      if (wanted > 0) {
+      if (claimLimit > 0) {
         try {
-          claimed = await this.queue.claim(this.workerId, wanted, leaseMs);
+          claimed = await this.queue.claim(this.workerId, claimLimit, leaseMs);
         } catch (error) {
           this.logThrottled(`Claiming deliveries failed; retrying in ${pollIntervalMs} ms: ${describeError(error)}`);
         }
@@ -125,7 +125,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
 
       // A full batch means more may be due: claim again at once.
-      if (wanted > 0 && claimed.length === wanted) {
+      if (claimLimit > 0 && claimed.length === claimLimit) {
         continue;
       }
       await this.sleep(pollIntervalMs);

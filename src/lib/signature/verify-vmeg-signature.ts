@@ -83,7 +83,8 @@ export function verifyVmegSignature(input: VmegSignatureInput): VmegSignatureChe
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
-  const single = Array.isArray(value) ? (value.length === 1 ? value[0] : value.join(', ')) : value;
+  // Node joins repeated headers with ", "; an array comes from adapters that keep them apart.
+  const single = Array.isArray(value) ? value.join(', ') : value;
   if (single === undefined || single.length === 0) {
     return undefined;
   }

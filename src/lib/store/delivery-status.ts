@@ -1,7 +1,7 @@
 /**
  * States of a row in `vmeg_webhook_deliveries`.
  *
- * - `pending`: queued, waiting for a worker; `next_attempt_at` says when it is due.
+ * - `pending`: queued, waiting for a worker; `next_attempt_at` is when it is due.
  * - `processing`: claimed by the worker named in `locked_by` until
  *   `next_attempt_at`. In inline mode, a row inserted by a request whose
  *   transaction has not committed, which other sessions never see.

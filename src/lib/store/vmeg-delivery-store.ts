@@ -39,7 +39,7 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  /** The app's TypeORM data source that holds the table; set at module initialisation. */
+  /** The app's TypeORM data source that contains the table, set at module initialisation. */
   get dataSource(): DataSource {
     if (this.resolvedDataSource === undefined) {
       throw new Error('VmegDeliveryStore is used before module initialisation');
@@ -79,8 +79,8 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
       const client = await pool.connect();
       // pg's pool listens for errors only on idle clients. A server that ends
       // the session while this one is checked out makes the client emit
-      // 'error', which would be an uncaught exception without this listener;
-      // the failure reaches the caller through the query's rejection.
+      // 'error', which would be an uncaught exception without this listener.
+      // The failure still reaches the caller through the query's rejection.
       const ignoreError = (): void => undefined;
       client.on('error', ignoreError);
       try {
@@ -150,7 +150,7 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     return this.pool().options?.max ?? 10;
   }
 
-  /** The `pg` pool behind the data source's TypeORM Postgres driver. */
+  /** Returns the `pg` pool behind the data source's TypeORM Postgres driver. */
   private pool(): PostgresPool {
     const pool = (this.dataSource.driver as unknown as { master?: PostgresPool }).master;
     if (pool === undefined) {
