@@ -9,26 +9,16 @@
  */
 import { type BenchApp, startBenchApps, stopBenchApps } from '../support/app-process';
 import type { BenchAdapter, BenchAppVariant } from '../support/app-protocol';
-import { runSql } from '../support/bench-database';
-import { CREATE_HAND_WRITTEN_TABLE } from '../support/hand-written-table';
+import { createVariantDatabase } from '../support/bench-database';
 import { measureRounds, roundDifferences, roundRatios, warmUp } from '../support/measure';
 import { median, type Scenario, type ScenarioContext } from '../support/report';
 
 const VARIANTS: BenchAppVariant[] = ['hand-written', 'queued', 'inline'];
 
-/** Creates a migrated database for `variant`; the hand-written route gets its own copy of the table. */
-export async function createVariantDatabase(context: ScenarioContext, variant: BenchAppVariant): Promise<string> {
-  const url = await context.database.create();
-  if (variant === 'hand-written') {
-    await runSql(url, CREATE_HAND_WRITTEN_TABLE);
-  }
-  return url;
-}
-
 async function measureAdapter(context: ScenarioContext, adapter: BenchAdapter): Promise<void> {
   const configs = [];
   for (const variant of VARIANTS) {
-    configs.push({ adapter, variant, databaseUrl: await createVariantDatabase(context, variant) });
+    configs.push({ adapter, variant, databaseUrl: await createVariantDatabase(context.database, variant) });
   }
   const apps: BenchApp[] = await startBenchApps(configs);
   try {

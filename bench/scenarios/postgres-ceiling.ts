@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { buildTtsPayload } from '../../src/testing';
 import { ENQUEUE_DELIVERY } from '../../src/lib/store/queue.statements';
 import { startBenchApp } from '../support/app-process';
-import { splitCpuProfile } from '../support/cpu-profile';
 import { assertCleanRun, runLoad } from '../support/load';
 import { warmUp } from '../support/measure';
+import { logProfile, profileApp } from '../support/profile-app';
 import { median, type Scenario, type ScenarioContext } from '../support/report';
 
 const run = promisify(execFile);
@@ -115,47 +115,6 @@ async function compareWithPgbench(context: ScenarioContext, pgbench: string): Pr
   }
 }
 
-/** Profiles a queued Express app under load with --cpu-prof and prints where its CPU time goes. */
-async function profile(context: ScenarioContext): Promise<void> {
-  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vmeg-bench-profile-'));
-  try {
-    const app = await startBenchApp(
-      { adapter: 'express', variant: 'queued', databaseUrl: await context.database.create() },
-      { nodeOptions: ['--cpu-prof', '--cpu-prof-dir', profileDir] },
-    );
-    let from: number;
-    let to: number;
-    let handled: number;
-    try {
-      await warmUp(context, [app]);
-      from = (await app.request<'mark'>('mark')).monotonicMicros;
-      const summary = await runLoad({ url: app.url, connections: context.connections, durationSeconds: context.durationSeconds, bodies: { kind: 'fresh' } });
-      assertCleanRun('profiled run', summary);
-      to = (await app.request<'mark'>('mark')).monotonicMicros;
-      handled = summary.ok;
-    } finally {
-      await app.stop();
-    }
-
-    const [file] = (await fs.readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
-    if (file === undefined) {
-      throw new Error(`the profiled app wrote no .cpuprofile into ${profileDir}`);
-    }
-    const split = await splitCpuProfile(path.join(profileDir, file), from, to);
-    const wallMs = (to - from) / 1000;
-    context.log(
-      `  CPU profile of the app (express, queued), ${handled} deliveries in ${(wallMs / 1000).toFixed(1)} s:` +
-        ` ${Math.round(split.totalMs)} ms on CPU, ${((split.totalMs * 1000) / handled).toFixed(0)} µs per delivery`,
-    );
-    const rows = [...split.byCategory].sort((a, b) => b[1] - a[1]);
-    for (const [category, ms] of rows) {
-      context.log(`    ${((100 * ms) / split.totalMs).toFixed(1).padStart(5)}%  ${((ms * 1000) / handled).toFixed(0).padStart(4)} µs/delivery  ${category}`);
-    }
-  } finally {
-    await fs.rm(profileDir, { recursive: true, force: true });
-  }
-}
-
 export const postgresCeiling: Scenario = {
   name: 'postgres-ceiling',
   title: "The module's queued intake against pgbench running the same INSERT, and a CPU profile",
@@ -167,7 +126,7 @@ export const postgresCeiling: Scenario = {
       await compareWithPgbench(context, pgbench);
     }
     if (!context.quick) {
-      await profile(context);
+      logProfile(context, 'express, queued', await profileApp(context, 'express', 'queued'));
     }
   },
 };

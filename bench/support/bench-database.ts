@@ -3,6 +3,8 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { vmegMigrations } from '../../src';
 import { startPostgres, type PostgresServer } from '../../src/devtools/embedded-postgres';
+import type { BenchAppVariant } from './app-protocol';
+import { CREATE_HAND_WRITTEN_TABLE } from './hand-written-table';
 
 export interface BenchDatabase {
   server: PostgresServer;
@@ -81,4 +83,13 @@ export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank];
+}
+
+/** Creates a migrated database for `variant`; the hand-written route gets its own copy of the table. */
+export async function createVariantDatabase(database: BenchDatabase, variant: BenchAppVariant): Promise<string> {
+  const url = await database.create();
+  if (variant === 'hand-written') {
+    await runSql(url, CREATE_HAND_WRITTEN_TABLE);
+  }
+  return url;
 }

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 
 /** The parts of a V8 `.cpuprofile` (the format `--cpu-prof` writes) that the split reads. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -36,10 +36,12 @@ const SPECIAL_FRAMES: Record<string, string> = {
 
 const OTHER = 'other (Node internals, timers, logging)';
 
-/** Milliseconds of CPU time by category, over the samples taken between two monotonic times in µs. */
+/** Milliseconds of CPU time over the samples taken between two monotonic times in µs. */
 export interface CpuSplit {
   totalMs: number;
   byCategory: Map<string, number>;
+  /** Self time by function, keyed `name (file:line)` with the path from `node_modules/` or `src/` on. */
+  byFunction: Map<string, number>;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function splitCpuProfile(file: string, fromMicros: number, toMicros
   };
 
   const byCategory = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   let totalMs = 0;
   let time = profile.startTime;
   for (let index = 0; index < profile.samples.length; index += 1) {
@@ -97,7 +100,22 @@ export async function splitCpuProfile(file: string, fromMicros: number, toMicros
       continue;
     }
     byCategory.set(category, (byCategory.get(category) ?? 0) + intervalMs);
+    const frame = functionName(nodes.get(profile.samples[index])?.callFrame);
+    byFunction.set(frame, (byFunction.get(frame) ?? 0) + intervalMs);
     totalMs += intervalMs;
   }
-  return { totalMs, byCategory };
+  return { totalMs, byCategory, byFunction };
+}
+
+function functionName(frame: CpuProfile['nodes'][number]['callFrame'] | undefined): string {
+  if (frame === undefined) {
+    return '(unknown)';
+  }
+  const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
+  if (frame.url === '') {
+    return name;
+  }
+  const file = frame.url.replace(/^.*?\/(node_modules|src)\//, '$1/');
+  // V8 numbers lines from 0.
+  return `${name} (${file}:${frame.lineNumber + 1})`;
 }
