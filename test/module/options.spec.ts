@@ -76,6 +76,7 @@ describe('VmegModule options', () => {
     ['lockTimeoutMs 0', { secret: SECRET, lockTimeoutMs: 0 }, 'lockTimeoutMs', /positive whole number of milliseconds, got 0/],
     ['fractional lockTimeoutMs', { secret: SECRET, lockTimeoutMs: 1.5 }, 'lockTimeoutMs', /got 1\.5/],
     ['string lockTimeoutMs', { secret: SECRET, lockTimeoutMs: '3000' }, 'lockTimeoutMs', /got "3000"/],
+    ['string preparedStatements', { secret: SECRET, preparedStatements: 'false' }, 'preparedStatements', /expected true or false, got "false"/],
     ['unknown dispatch', { secret: SECRET, dispatch: 'background' }, 'dispatch', /expected one of .*"inline".*, got "background"/],
     ['uppercase dispatch', { secret: SECRET, dispatch: 'INLINE' }, 'dispatch', /got "INLINE"/],
     ['empty dataSourceName', { secret: SECRET, dataSourceName: '' }, 'dataSourceName', /name of a TypeORM data source, got ""/],

@@ -98,6 +98,39 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       expect(await effects(key)).toBe(1);
     });
 
+    it('answers 500 when a handler catches a database error', async () => {
+      const handlers = apps.inline.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { catchDatabaseError: 1 });
+
+      const failed = await sendSigned(apps.inline.url, body);
+      const afterFailure = await row(key);
+      const retry = await sendSigned(apps.inline.url, body);
+
+      printSummary(FILE, `${adapter} inline caught database error`, { 'faults-injected': 1, status: failed.status, 'retry-status': retry.status, effects: await effects(key) });
+      expect(failed.status).toBe(500);
+      expect(failed.body.message).toContain('ControlledHandlers.onSpeech failed');
+      expect(afterFailure?.status).toBe('failed');
+      expect(afterFailure?.last_error).toContain('left the transaction aborted');
+      expect(retry.status).toBe(200);
+      expect(await effects(key)).toBe(1);
+    });
+
+    it('commits a handler that recovered in a savepoint', async () => {
+      const handlers = apps.inline.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { recoverFromDatabaseError: true });
+
+      const response = await sendSigned(apps.inline.url, body);
+
+      expect(response.status).toBe(200);
+      expect((await row(key))?.status).toBe('processed');
+      expect(handlers.callsOf(key)).toBe(1);
+      expect(await effects(key)).toBe(1);
+    });
+
     it('answers 409 to a copy of a hung delivery', async () => {
       const handlers = apps.inline.app.get(ControlledHandlers);
       const hung = ttsBody();
@@ -140,6 +173,36 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       printSummary(FILE, `${adapter} queued thrown values`, { 'faults-injected': bodies.length, processed: bodies.length, 'effects-not-once': effectCounts.filter((count) => count !== 1).length });
       expect(attempts).toEqual(bodies.map(() => 2));
       expect(effectCounts).toEqual(bodies.map(() => 1));
+    });
+
+    it('retries a handler that caught a database error', async () => {
+      const handlers = apps.queued.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { catchDatabaseError: 1 });
+
+      await sendSigned(apps.queued.url, body).expect(200);
+      await waitForStatus(key, 'processed');
+
+      const stored = await row(key);
+      printSummary(FILE, `${adapter} queued caught database error`, { 'faults-injected': 1, attempts: stored!.attempts, effects: await effects(key) });
+      expect(stored?.attempts).toBe(2);
+      expect(handlers.callsOf(key)).toBe(2);
+      expect(await effects(key)).toBe(1);
+    });
+
+    it('completes a handler that recovered in a savepoint', async () => {
+      const handlers = apps.queued.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { recoverFromDatabaseError: true });
+
+      await sendSigned(apps.queued.url, body).expect(200);
+      await waitForStatus(key, 'processed');
+
+      expect((await row(key))?.attempts).toBe(1);
+      expect(handlers.callsOf(key)).toBe(1);
+      expect(await effects(key)).toBe(1);
     });
 
     it('dead-letters a delivery that always throws', async () => {

@@ -21,6 +21,8 @@ export interface TestAppOptions {
   providers?: ModuleMetadata['providers'];
   imports?: ModuleMetadata['imports'];
   rawBody?: boolean;
+  /** Connections of the app's pg pool; default 20. */
+  poolSize?: number;
   /** Body limit in bytes; default the adapter's own (Express 100 KiB, Fastify 1 MiB). */
   bodyLimit?: number;
   configure?: (app: INestApplication) => void;
@@ -45,7 +47,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
         type: 'postgres',
         url: options.databaseUrl,
         entities: [...vmegEntities],
-        poolSize: 20,
+        poolSize: options.poolSize ?? 20,
         retryAttempts: 0,
       }),
       vmegModule,

@@ -3,8 +3,8 @@ import type { QueryRunner } from 'typeorm';
 import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
 import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { VmegWebhookPayload } from '../payload';
-import type { DeliveryRecord } from '../store/delivery-record';
-import { sqlState, SQLSTATE } from '../store/postgres-error';
+import type { DeliveryRecord, InlineInsert } from '../store/delivery-record';
+import { TransactionAbortedError, watchForAbort } from '../store/transaction-abort';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { classifyStoreError } from './classify-store-error';
 import type { DeliveryDispatcher, DispatchOutcome } from './delivery-dispatcher';
@@ -31,15 +31,16 @@ export class InlineDispatcher implements DeliveryDispatcher {
   ) {}
 
   async dispatch(record: DeliveryRecord, payload: VmegWebhookPayload): Promise<DispatchOutcome> {
-    let runner: QueryRunner;
+    let started: { runner: QueryRunner; inserted: InlineInsert };
     try {
-      runner = await this.store.beginTransaction();
+      started = await this.store.beginInline(record);
     } catch (error) {
       throw classifyStoreError(error, record, this.logger);
     }
 
+    const { runner, inserted } = started;
     try {
-      return await this.processInTransaction(runner, record, payload);
+      return await this.processInTransaction(runner, inserted, record, payload);
     } catch (error) {
       await rollBackQuietly(runner);
       if (error instanceof HandlerFailedError) {
@@ -52,40 +53,60 @@ export class InlineDispatcher implements DeliveryDispatcher {
     }
   }
 
-  private async processInTransaction(runner: QueryRunner, record: DeliveryRecord, payload: VmegWebhookPayload): Promise<DispatchOutcome> {
-    let deliveryId = await this.store.insert(runner, record);
-    let attempt = 1;
-
-    if (deliveryId === undefined) {
-      const known = await this.store.lock(runner, record.pipelineKey);
-      if (known === undefined) {
-        // The row was deleted between the two statements; a retry will insert it.
-        throw new DeliveryInProgressError(record.pipelineKey);
-      }
-      if (known.status === 'processed') {
-        await runner.commitTransaction();
-        this.logger.debug(`Duplicate of processed delivery ${record.pipelineKey} (event ${record.event}); handlers not run`);
-        return 'duplicate';
-      }
-      deliveryId = known.id;
-      attempt = known.attempts + 1;
+  private async processInTransaction(
+    runner: QueryRunner,
+    inserted: InlineInsert,
+    record: DeliveryRecord,
+    payload: VmegWebhookPayload,
+  ): Promise<DispatchOutcome> {
+    // A new delivery costs one statement before the handlers and the COMMIT
+    // after them: its row is inserted as processed and commits with their writes.
+    if (inserted.id !== null) {
+      await this.runHandlers(runner, record, payload, inserted.id, 1);
+      await runner.commitTransaction();
+      this.logger.debug(`Stored and processed delivery ${record.pipelineKey} (event ${record.event}, attempt 1)`);
+      return 'processed';
     }
 
+    if (inserted.known?.status === 'processed') {
+      await runner.commitTransaction();
+      this.logDuplicate(record);
+      return 'duplicate';
+    }
+
+    return this.processKnown(runner, record, payload);
+  }
+
+  /**
+   * Runs the handlers of a known delivery that is not processed yet: one whose
+   * earlier attempt failed, one that a queued-mode replica stored, or one that
+   * a concurrent request committed while the insert waited for it.
+   */
+  private async processKnown(runner: QueryRunner, record: DeliveryRecord, payload: VmegWebhookPayload): Promise<DispatchOutcome> {
+    await this.store.boundLockWaits(runner);
+    const known = await this.store.lock(runner, record.pipelineKey);
+    if (known === undefined) {
+      // The row was deleted between the two statements; a retry will insert it.
+      throw new DeliveryInProgressError(record.pipelineKey);
+    }
+    if (known.status === 'processed') {
+      await runner.commitTransaction();
+      this.logDuplicate(record);
+      return 'duplicate';
+    }
+
+    const attempt = known.attempts + 1;
     await this.store.resetLockTimeout(runner);
-    await this.runHandlers(runner, record, payload, deliveryId, attempt);
-
-    try {
-      await this.store.markProcessed(runner, deliveryId);
-    } catch (error) {
-      if (sqlState(error) === SQLSTATE.inFailedTransaction) {
-        throw new HandlerFailedError('(transaction)', record.pipelineKey, new Error('a handler caught a database error and left the transaction aborted'));
-      }
-      throw error;
-    }
+    await this.runHandlers(runner, record, payload, known.id, attempt);
+    await this.store.markProcessed(runner, known.id);
     await runner.commitTransaction();
 
     this.logger.debug(`Stored and processed delivery ${record.pipelineKey} (event ${record.event}, attempt ${attempt})`);
     return 'processed';
+  }
+
+  private logDuplicate(record: DeliveryRecord): void {
+    this.logger.debug(`Duplicate of processed delivery ${record.pipelineKey} (event ${record.event}); handlers not run`);
   }
 
   private async runHandlers(
@@ -96,6 +117,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
     attempt: number,
   ): Promise<void> {
     const handlers = this.registry.handlersFor(record.event);
+    const isAborted = watchForAbort(runner);
     const context = {
       manager: runner.manager,
       attempt,
@@ -110,6 +132,9 @@ export class InlineDispatcher implements DeliveryDispatcher {
       const started = performance.now();
       try {
         await handler.invoke(payload, context);
+        if (isAborted()) {
+          throw new TransactionAbortedError();
+        }
         this.metrics.handlerRun(handler.key, true, (performance.now() - started) / 1000);
       } catch (error) {
         this.metrics.handlerRun(handler.key, false, (performance.now() - started) / 1000);

@@ -44,6 +44,11 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     throw new InvalidVmegOptionsError('lockTimeoutMs', `expected a positive whole number of milliseconds, got ${describe(lockTimeoutMs)}`);
   }
 
+  const preparedStatements = options.preparedStatements ?? true;
+  if (typeof preparedStatements !== 'boolean') {
+    throw new InvalidVmegOptionsError('preparedStatements', `expected true or false, got ${describe(preparedStatements)}`);
+  }
+
   const dispatch = options.dispatch ?? 'queued';
   if (!(DISPATCH_MODES as readonly unknown[]).includes(dispatch)) {
     throw new InvalidVmegOptionsError('dispatch', `expected one of ${DISPATCH_MODES.map((mode) => `"${mode}"`).join(', ')}, got ${describe(dispatch)}`);
@@ -60,6 +65,7 @@ export function resolveVmegOptions(options: VmegModuleOptions | undefined): Reso
     dataSourceName,
     dispatch,
     lockTimeoutMs,
+    preparedStatements,
     worker: resolveWorkerOptions(options.worker, dispatch),
     metrics: resolveMetricsOptions(options.metrics),
     health: resolveHealthThresholds(options.health),

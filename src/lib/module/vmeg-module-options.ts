@@ -49,6 +49,15 @@ export interface VmegModuleOptions {
    * how long a burst of retries can hold pooled connections. Default 3000.
    */
   lockTimeoutMs?: number;
+
+  /**
+   * Whether the statement that stores each delivery runs as a named prepared
+   * statement, which PostgreSQL parses once per connection instead of once
+   * per delivery, and whose plan it can reuse. Default true. Set false behind a connection pooler
+   * in transaction mode that does not track prepared statements, such as
+   * PgBouncer before 1.21 or with `max_prepared_statements = 0`.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Settings of the in-app worker; every field has a default. */
@@ -153,6 +162,7 @@ export interface ResolvedVmegOptions {
   dataSourceName: string | undefined;
   dispatch: VmegDispatchMode;
   lockTimeoutMs: number;
+  preparedStatements: boolean;
   worker: Required<VmegWorkerOptions>;
   metrics: { enabled: boolean; registry?: unknown };
   health: Required<VmegHealthThresholds>;

@@ -14,6 +14,7 @@ import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import type { VmegWebhookPayload } from '../payload';
 import { sqlState, SQLSTATE } from '../store/postgres-error';
+import { TransactionAbortedError, watchForAbort } from '../store/transaction-abort';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { VmegQueueStore, type ClaimedDelivery } from '../store/vmeg-queue-store';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
@@ -192,6 +193,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
 
       await this.store.resetLockTimeout(runner);
+      const isAborted = watchForAbort(runner);
       const started = performance.now();
       try {
         const invocation = handler.invoke(delivery.payload as unknown as VmegWebhookPayload, {
@@ -204,6 +206,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         await withHandlerTimeout(invocation, handler.key, this.options.worker.handlerTimeoutMs, (error) => {
           this.logger.warn(`Handler ${handler.key} failed after its time-out for delivery ${delivery.pipelineKey}: ${describeError(error)}`);
         });
+        if (isAborted()) {
+          throw new TransactionAbortedError();
+        }
         await runner.commitTransaction();
       } catch (error) {
         if (error instanceof HandlerTimeoutError) {

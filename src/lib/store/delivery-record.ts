@@ -17,12 +17,18 @@ export function deliveryParameters(record: DeliveryRecord): unknown[] {
   return [record.pipelineKey, record.event, record.taskId, record.code, record.payloadJson, record.receivedAt];
 }
 
-/** The state of a known delivery, read under its row lock. */
+/** The state of a known delivery. */
 export interface LockedDelivery {
   id: string;
   status: string;
   attempts: number;
 }
+
+/**
+ * Result of inserting an inline delivery: the new row's id, or null for a
+ * known key with the known row's state when the statement could read it.
+ */
+export type InlineInsert = { id: string } | { id: null; known?: LockedDelivery };
 
 /** Maximum length of `last_error`; a longer message is cut. */
 const MAX_ERROR_LENGTH = 4000;

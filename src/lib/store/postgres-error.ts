@@ -9,6 +9,10 @@ export const SQLSTATE = {
   adminShutdown: '57P01',
   /** The server ended the session because another server process crashed. */
   crashShutdown: '57P02',
+  /** No prepared statement of that name in the session. */
+  invalidStatementName: '26000',
+  duplicatePreparedStatement: '42P05',
+  featureNotSupported: '0A000',
 } as const;
 
 /**
@@ -39,3 +43,4 @@ export function isEndedSession(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return /^Connection terminated|not queryable/.test(message);
 }
+

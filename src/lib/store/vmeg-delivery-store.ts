@@ -1,14 +1,16 @@
-import type { Pool as PostgresPool } from 'pg';
+import type { Pool as PostgresPool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import { describeError } from '../dispatch/dispatch-errors';
+import { LogThrottle } from '../logging/log-throttle';
 import { DELIVERY_TABLE, VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
-import { deliveryParameters, truncateError, type DeliveryRecord, type LockedDelivery } from './delivery-record';
+import { deliveryParameters, truncateError, type DeliveryRecord, type InlineInsert, type LockedDelivery } from './delivery-record';
 import * as statements from './delivery.statements';
 import { isEndedSession } from './postgres-error';
+import { isPreparedStatementMismatch, statementQuery } from './prepared-statement';
 
 
 /**
@@ -19,6 +21,7 @@ import { isEndedSession } from './postgres-error';
 @Injectable()
 export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('VmegDeliveryStore');
+  private readonly mismatchLog = new LogThrottle(10, 60_000);
   private resolvedDataSource?: DataSource;
 
   constructor(
@@ -64,16 +67,19 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Runs one autocommit statement like `execute`, and runs it again on
+   * Runs one autocommit statement like `execute`, as the prepared statement
+   * `name` unless the `preparedStatements` option is off. Runs it again on
    * another pooled connection when the session of the first had ended (see
-   * `beginTransaction`). Only for statements that are safe to run twice,
-   * because the server may have run it before the session ended.
+   * `beginTransaction`) or did not match its prepared statements. Only for
+   * statements that are safe to run twice, because the server may have run
+   * it before the session ended.
    */
-  async executeIdempotent<TRow>(sql: string, parameters: unknown[]): Promise<{ rows: TRow[]; affected: number }> {
+  async executeIdempotent<TRow>(name: string, sql: string, parameters: unknown[]): Promise<{ rows: TRow[]; affected: number }> {
     // The intake statement runs once per delivery, so it goes to the pg pool
     // directly: a TypeORM QueryRunner adds an object, a logger call and an
     // event broadcast per statement on the hot path.
     const pool = this.pool();
+    const query = statementQuery(name, sql, parameters, this.options.preparedStatements);
     const maxTries = this.poolSize() + 1;
     for (let tries = 1; ; tries++) {
       const client = await pool.connect();
@@ -84,7 +90,7 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
       const ignoreError = (): void => undefined;
       client.on('error', ignoreError);
       try {
-        const result = await client.query(sql, parameters);
+        const result = await client.query(query);
         client.removeListener('error', ignoreError);
         client.release();
         return { rows: result.rows as TRow[], affected: result.rowCount ?? 0 };
@@ -92,12 +98,26 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
         client.removeListener('error', ignoreError);
         // Releasing with the error makes the pool discard the connection.
         client.release(error instanceof Error ? error : new Error(String(error)));
-        if (!isEndedSession(error) || tries >= maxTries) {
+        const mismatch = isPreparedStatementMismatch(error);
+        if (mismatch) {
+          this.warnPreparedStatementMismatch(error);
+        }
+        if (!(mismatch || isEndedSession(error)) || tries >= maxTries) {
           throw error;
         }
-        this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); running the statement on another one`);
+        this.logger.debug(`A pooled connection failed (${describeError(error)}); running the statement on another one`);
       }
     }
+  }
+
+  private warnPreparedStatementMismatch(error: unknown): void {
+    this.mismatchLog.run((suppressed) => {
+      const more = suppressed > 0 ? ` (${suppressed} similar warnings not logged)` : '';
+      this.logger.warn(
+        `PostgreSQL rejected a prepared statement of the module (${describeError(error)}), so its connection is discarded; ` +
+          `behind a connection pooler in transaction mode, set the preparedStatements option to false${more}`,
+      );
+    });
   }
 
   /** Fails start-up when the migrations have not created the table. */
@@ -113,10 +133,12 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Opens a transaction whose lock waits end after `lockTimeoutMs`. The caller
-   * must commit or roll back, then release the runner.
+   * Opens a transaction whose lock waits end after `lockTimeoutMs`, or with
+   * the session's own lock waits when `boundLockWaits` is false, for a caller
+   * whose statements bound their waits themselves. The caller must commit or
+   * roll back, then release the runner.
    */
-  async beginTransaction(): Promise<QueryRunner> {
+  async beginTransaction(options: { boundLockWaits?: boolean } = {}): Promise<QueryRunner> {
     // Idle pooled connections whose session the server ended (a restart, a
     // failover, pg_terminate_backend) fail on first use, and the pool learns
     // of it only when it reads their socket. Nothing ran on them yet, so the
@@ -128,7 +150,9 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
       try {
         await runner.connect();
         await runner.startTransaction();
-        await runner.query(statements.SET_LOCK_TIMEOUT, [`${this.options.lockTimeoutMs}ms`]);
+        if (options.boundLockWaits ?? true) {
+          await this.boundLockWaits(runner);
+        }
         return runner;
       } catch (error) {
         const retry = isEndedSession(error) && tries < maxTries;
@@ -143,6 +167,11 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
         this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); starting the transaction on another one`);
       }
     }
+  }
+
+  /** Ends lock waits after `lockTimeoutMs` for the rest of the transaction of `runner`. */
+  async boundLockWaits(runner: QueryRunner): Promise<void> {
+    await runner.query(statements.SET_LOCK_TIMEOUT, [`${this.options.lockTimeoutMs}ms`]);
   }
 
   /** Maximum connections of the data source's `pg` pool; `pg`'s default is 10. */
@@ -164,10 +193,41 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
     await runner.query(statements.RESET_LOCK_TIMEOUT);
   }
 
-  /** Inserts a new delivery; returns its id, or undefined when the key is known. */
-  async insert(runner: QueryRunner, record: DeliveryRecord): Promise<string | undefined> {
-    const rows: { id: string }[] = await runner.query(statements.INSERT_DELIVERY, deliveryParameters(record));
-    return rows[0]?.id;
+  /**
+   * Opens the transaction of an inline delivery and inserts the delivery as
+   * processed, or reads its known row; see INSERT_INLINE_DELIVERY. The caller
+   * must commit or roll back, then release the runner.
+   *
+   * The statement goes straight to the runner's pg client as a prepared
+   * statement: PostgreSQL would otherwise plan this CTE for every delivery,
+   * which costs it more than running it. When the session does not match the
+   * prepared statement, nothing ran in the transaction yet, so it starts
+   * again on another connection.
+   */
+  async beginInline(record: DeliveryRecord): Promise<{ runner: QueryRunner; inserted: InlineInsert }> {
+    const parameters = [...deliveryParameters(record), `${this.options.lockTimeoutMs}ms`];
+    const query = statementQuery('vmeg_insert_inline_delivery', statements.INSERT_INLINE_DELIVERY, parameters, this.options.preparedStatements);
+    const maxTries = this.poolSize() + 1;
+
+    for (let tries = 1; ; tries++) {
+      const runner = await this.beginTransaction({ boundLockWaits: false });
+      try {
+        const { rows } = await connectionOf(runner)!.query<InlineInsertRow>(query);
+        return { runner, inserted: toInlineInsert(rows[0]) };
+      } catch (error) {
+        await rollBackQuietly(runner);
+        const mismatch = isPreparedStatementMismatch(error);
+        if (mismatch) {
+          this.warnPreparedStatementMismatch(error);
+          await discard(runner);
+        } else {
+          await runner.release();
+        }
+        if (!mismatch || tries >= maxTries) {
+          throw error;
+        }
+      }
+    }
   }
 
   /** Locks a known delivery for the caller's transaction. */
@@ -219,16 +279,46 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   }
 }
 
-/** The part of `pg`'s client that `abortTransaction` uses. */
+/** The part of `pg`'s client that the store uses. */
 interface PostgresClient {
   /** PID of the server process of this connection, from the startup handshake. */
   processID?: number;
   end(): Promise<void>;
+  query<TRow extends QueryResultRow>(config: QueryConfig): Promise<QueryResult<TRow>>;
+}
+
+/** The row of INSERT_INLINE_DELIVERY. */
+interface InlineInsertRow {
+  id: string | null;
+  known_id: string | null;
+  known_status: string;
+  known_attempts: number;
 }
 
 /** Returns the `pg` client that a TypeORM query runner holds, once it is connected. */
 function connectionOf(runner: QueryRunner): PostgresClient | undefined {
   return (runner as unknown as { databaseConnection?: PostgresClient }).databaseConnection;
+}
+
+/** Releases the runner and makes the pool close its connection instead of reusing it. */
+async function discard(runner: QueryRunner): Promise<void> {
+  const postgresRunner = runner as QueryRunner & { releasePostgresConnection?(error: Error): Promise<void> };
+  if (postgresRunner.releasePostgresConnection === undefined) {
+    await connectionOf(runner)?.end().catch(() => undefined);
+    await runner.release();
+    return;
+  }
+  await postgresRunner.releasePostgresConnection(new Error('the connection is discarded'));
+}
+
+function toInlineInsert(row: InlineInsertRow): InlineInsert {
+  if (row.id !== null) {
+    return { id: row.id };
+  }
+  if (row.known_id === null) {
+    return { id: null };
+  }
+  return { id: null, known: { id: row.known_id, status: row.known_status, attempts: row.known_attempts } };
 }
 
 /** Rolls back after a failure; a second failure here must not hide the first. */

@@ -33,7 +33,7 @@ export class VmegQueueStore {
   /** Queues a delivery; returns its id, or undefined for a known key. Durable when it resolves. */
   async enqueue(record: DeliveryRecord): Promise<string | undefined> {
     // Safe to run twice: a second run finds the key and inserts nothing.
-    const { rows } = await this.store.executeIdempotent<{ id: string }>(statements.ENQUEUE_DELIVERY, deliveryParameters(record));
+    const { rows } = await this.store.executeIdempotent<{ id: string }>('vmeg_enqueue_delivery', statements.ENQUEUE_DELIVERY, deliveryParameters(record));
     return rows[0]?.id;
   }
 

@@ -14,6 +14,13 @@ export interface HandlerPlan {
   pause?: { queryAfterRelease: boolean };
   /** Makes the first call run `pg_sleep` for this many seconds, a statement that outlasts a time-out. */
   sleepSeconds?: number;
+  /**
+   * Makes the first calls run a statement that fails (division by zero) and
+   * catch its error, one call per count, then return as if they succeeded.
+   */
+  catchDatabaseError?: number;
+  /** Makes the first call run that failing statement inside `context.manager.transaction`, a savepoint, and catch its error. */
+  recoverFromDatabaseError?: boolean;
 }
 
 interface Pause {
@@ -68,6 +75,23 @@ export class ControlledHandlers {
 
     if (plan?.sleepSeconds !== undefined && firstCall) {
       await context.manager.query('SELECT pg_sleep($1)', [plan.sleepSeconds]);
+    }
+
+    if (plan?.catchDatabaseError !== undefined && plan.catchDatabaseError > 0) {
+      plan.catchDatabaseError -= 1;
+      try {
+        await context.manager.query('SELECT 1 / 0');
+      } catch {
+        // The handler under test ignores the error; PostgreSQL has aborted the transaction.
+      }
+    }
+
+    if (plan?.recoverFromDatabaseError && firstCall) {
+      try {
+        await context.manager.transaction((manager) => manager.query('SELECT 1 / 0'));
+      } catch {
+        // Rolled back to the savepoint, so the delivery's transaction goes on.
+      }
     }
 
     if (plan?.throws && plan.throws.length > 0) {
