@@ -60,4 +60,36 @@ describe('CoalescedNotify', () => {
     expect((errors[0] as Error).message).toBe('connection lost');
     expect(releases).toHaveLength(2);
   });
+
+  it('spaces sends by the minimum interval', async () => {
+    const starts: number[] = [];
+    const send = async () => {
+      starts.push(performance.now());
+    };
+    const notify = new CoalescedNotify(send, () => undefined, 50);
+
+    notify.request();
+    await notify.idle();
+    notify.request();
+    notify.request();
+    await notify.idle();
+    notify.request();
+    await notify.idle();
+
+    expect(starts).toHaveLength(3);
+    // Timers may fire up to a millisecond early against performance.now().
+    expect(starts[1] - starts[0]).toBeGreaterThanOrEqual(49);
+    expect(starts[2] - starts[1]).toBeGreaterThanOrEqual(49);
+  });
+
+  it('sends the first request at once', async () => {
+    const { send, releases } = controlledSend();
+    const notify = new CoalescedNotify(send, () => undefined, 60_000);
+
+    notify.request();
+
+    expect(releases).toHaveLength(1);
+    releases[0]();
+    await notify.idle();
+  });
 });

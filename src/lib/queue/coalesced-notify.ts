@@ -1,16 +1,25 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * Sends NOTIFYs one at a time and folds the requests made meanwhile into one
  * more, so that a burst of deliveries costs a few NOTIFY statements, not one
  * each. Every request is followed by a NOTIFY sent after it was made, so a
  * worker woken by it finds the deliveries committed before the request.
+ *
+ * Two sends start at least `minIntervalMs` apart. Under a steady load a send
+ * is due at almost every moment, so the spacing bounds how many PostgreSQL
+ * transactions the NOTIFYs cost. The first request after a quiet spell is
+ * sent at once.
  */
 export class CoalescedNotify {
   private sending?: Promise<void>;
   private requested = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly send: () => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    private readonly minIntervalMs = 0,
   ) {}
 
   /** Asks for a NOTIFY; returns at once. Errors go to `onError`. */
@@ -21,7 +30,7 @@ export class CoalescedNotify {
     }
   }
 
-  /** Resolves when no NOTIFY is being sent. */
+  /** Resolves when no NOTIFY is being sent or waiting for its turn. */
   async idle(): Promise<void> {
     await this.sending;
   }
@@ -29,7 +38,14 @@ export class CoalescedNotify {
   private async sendWhileRequested(): Promise<void> {
     try {
       while (this.requested) {
+        const waitMs = this.lastSentAt + this.minIntervalMs - performance.now();
+        if (waitMs > 0) {
+          // Node's timers count whole milliseconds and drop the fraction.
+          await sleep(Math.ceil(waitMs));
+        }
+
         this.requested = false;
+        this.lastSentAt = performance.now();
         try {
           await this.send();
         } catch (error) {

@@ -39,7 +39,8 @@ export class VmegQueueStore {
 
   /** Sends one NOTIFY on the queue's channel, in autocommit. */
   async notifyWorkers(): Promise<void> {
-    await this.store.execute(statements.NOTIFY_WORKERS, []);
+    // Safe to run twice: a second NOTIFY only wakes the workers again.
+    await this.store.executeIdempotent('vmeg_notify_workers', statements.NOTIFY_WORKERS, []);
   }
 
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
