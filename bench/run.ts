@@ -1,7 +1,7 @@
 /**
  * Runs the benchmark scenarios and prints each ratio against its baseline.
  *
- *   npm run bench                        every scenario, 3 runs each (12 minutes on the 2-core machine)
+ *   npm run bench                        every scenario, 3 runs each (8 minutes on the 2-core machine)
  *   npm run bench -- --quick             one short run each (about 60 s there)
  *   npm run bench -- growth duplicates   only the named scenarios
  *   npm run bench -- --runs 5            more runs per measurement
