@@ -35,13 +35,27 @@ interface RunOptions {
   names: string[];
 }
 
-function parseArguments(argv: string[]): RunOptions {
+/** An invalid command line; printed without a stack trace. */
+class UsageError extends Error {}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--durable] [--runs N] [scenario ...]
+
+  --quick      one 1 s run per measurement (about a minute in all)
+  --durable    keep synchronous_commit on in the bench databases
+  --runs N     runs per measurement, 3 by default; figures are their medians
+  scenario     run only these: ${SCENARIOS.map((scenario) => scenario.name).join(', ')}
+
+PostgreSQL is DATABASE_URL when set, else an embedded server started for the run.`;
+
+function parseArguments(argv: string[]): RunOptions | 'help' {
   const options: RunOptions = { quick: false, durable: false, runs: 3, names: [] };
   let runsGiven = false;
 
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index];
-    if (argument === '--quick') {
+    if (argument === '--help' || argument === '-h') {
+      return 'help';
+    } else if (argument === '--quick') {
       options.quick = true;
     } else if (argument === '--durable') {
       options.durable = true;
@@ -49,13 +63,13 @@ function parseArguments(argv: string[]): RunOptions {
       options.runs = Number(argv[++index]);
       runsGiven = true;
       if (!Number.isSafeInteger(options.runs) || options.runs < 1) {
-        throw new Error(`--runs expects a whole number of 1 or more, got ${JSON.stringify(argv[index])}`);
+        throw new UsageError(`--runs expects a whole number of 1 or more, got ${JSON.stringify(argv[index])}`);
       }
     } else if (SCENARIOS.some((scenario) => scenario.name === argument)) {
       options.names.push(argument);
     } else {
       const known = SCENARIOS.map((scenario) => scenario.name).join(', ');
-      throw new Error(`unknown argument ${JSON.stringify(argument)}; expected --quick, --durable, --runs N or scenario names (${known})`);
+      throw new UsageError(`unknown argument ${JSON.stringify(argument)}; expected --quick, --durable, --runs N or scenario names (${known}); see --help`);
     }
   }
   if (options.quick && !runsGiven) {
@@ -66,6 +80,10 @@ function parseArguments(argv: string[]): RunOptions {
 
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
+  if (options === 'help') {
+    console.log(USAGE);
+    return;
+  }
   const selected = options.names.length > 0 ? SCENARIOS.filter((scenario) => options.names.includes(scenario.name)) : SCENARIOS;
   const started = Date.now();
 
@@ -110,6 +128,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  // A usage error needs its message, not a stack trace.
+  console.error(error instanceof UsageError ? `error: ${error.message}` : error);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });

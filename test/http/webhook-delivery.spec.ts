@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signVmegRequest } from '../../src';
@@ -9,15 +9,18 @@ import { createTestDatabase } from '../support/test-database';
 
 describe.each(HTTP_ADAPTERS)('webhook delivery over %s', (adapter) => {
   let database: { url: string; drop(): Promise<void> };
-  let db: Client;
+  // A pool, because the concurrency tests read rows from several requests at once.
+  let db: Pool;
   let testApp: TestApp;
   let handlers: RecordingHandlers;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     await runVmegMigrations(database.url);
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    db = new Pool({ connectionString: database.url, max: 4 });
+    // The refused-connections test terminates this pool's idle sessions too;
+    // the pool then drops them and opens new ones.
+    db.on('error', () => undefined);
     await db.query(HANDLER_EFFECTS_TABLE);
 
     testApp = await startTestApp({
@@ -580,10 +583,7 @@ describe.each(HTTP_ADAPTERS)('webhook delivery over %s', (adapter) => {
       const admin = new Client({ connectionString: maintenanceUrl.toString() });
       await admin.connect();
       await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [
-        name,
-        (db as unknown as { processID: number }).processID,
-      ]);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
       const body = ttsBody();
       try {
         const response = await sendSigned(testApp.url, body);

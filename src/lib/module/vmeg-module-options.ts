@@ -51,9 +51,10 @@ export interface VmegModuleOptions {
   lockTimeoutMs?: number;
 
   /**
-   * Whether the statement that stores each delivery runs as a named prepared
-   * statement, which PostgreSQL parses once per connection instead of once
-   * per delivery, and whose plan it can reuse. Default true. Set false behind a connection pooler
+   * Whether the statement that stores each delivery, and in queued mode the
+   * NOTIFY that wakes the workers, run as named prepared statements, which
+   * PostgreSQL parses once per connection instead of once per delivery, and
+   * whose plans it can reuse. Default true. Set false behind a connection pooler
    * in transaction mode that does not track prepared statements, such as
    * PgBouncer before 1.21 or with `max_prepared_statements = 0`.
    */
