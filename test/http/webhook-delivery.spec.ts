@@ -453,6 +453,20 @@ describe.each(HTTP_ADAPTERS)('webhook delivery over %s', (adapter) => {
       }
     });
 
+    it('answers 409 for a delivery a worker has claimed', async () => {
+      const body = ttsBody();
+      await db.query(
+        `INSERT INTO vmeg_webhook_deliveries (pipeline_key, event, code, payload, status, attempts, locked_by) VALUES ($1, 'openapi-tts', 200, '{}', 'processing', 1, 'worker-on-another-instance')`,
+        [body.pipelineKey],
+      );
+
+      const response = await sendSigned(testApp.url, body);
+
+      expect(response.status).toBe(409);
+      expect(handlers.callsOf(body.pipelineKey as string)).toHaveLength(0);
+      expect((await row(body.pipelineKey as string)).status).toBe('processing');
+    });
+
     it('processes the delivery after a 409 once the other request gave up', async () => {
       const body = ttsBody();
       const holder = new Client({ connectionString: database.url });

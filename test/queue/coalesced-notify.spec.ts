@@ -92,4 +92,34 @@ describe('CoalescedNotify', () => {
     releases[0]();
     await notify.idle();
   });
+
+  it('drops requests after close', async () => {
+    const { send, releases } = controlledSend();
+    const notify = new CoalescedNotify(send, () => undefined);
+
+    notify.request();
+    notify.request();
+    const closed = notify.close();
+    releases[0]();
+    await closed;
+    notify.request();
+    await notify.idle();
+
+    expect(releases).toHaveLength(1);
+  });
+
+  it('skips a request waiting for its turn at close', async () => {
+    const sends: number[] = [];
+    const notify = new CoalescedNotify(async () => {
+      sends.push(performance.now());
+    }, () => undefined, 60_000);
+
+    notify.request();
+    await new Promise((resolve) => setImmediate(resolve));
+    notify.request();
+    // Without the close, this request would wait a minute for its turn, past the test's time-out.
+    await notify.close();
+
+    expect(sends).toHaveLength(1);
+  });
 });

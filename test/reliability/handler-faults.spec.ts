@@ -117,6 +117,38 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       expect(await effects(key)).toBe(1);
     });
 
+    it('answers 500 when a handler leaves a failing statement running', async () => {
+      const handlers = apps.inline.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { unawaitedDatabaseError: true });
+
+      const failed = await sendSigned(apps.inline.url, body);
+      const afterFailure = await row(key);
+      const retry = await sendSigned(apps.inline.url, body);
+
+      expect(failed.status).toBe(500);
+      expect(afterFailure?.status).toBe('failed');
+      expect(afterFailure?.last_error).toContain('left the transaction aborted');
+      expect(retry.status).toBe(200);
+      expect(await effects(key)).toBe(1);
+    });
+
+    it('answers 500 when a handler rolled back the transaction', async () => {
+      const handlers = apps.inline.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { rollBackWholeTransaction: true });
+
+      const failed = await sendSigned(apps.inline.url, body);
+      const afterFailure = await row(key);
+
+      expect(failed.status).toBe(500);
+      expect(failed.body.message).toContain('ControlledHandlers.onSpeech failed');
+      expect(afterFailure?.status).toBe('failed');
+      expect(afterFailure?.last_error).toContain('the transaction was ended');
+    });
+
     it('commits a handler that recovered in a savepoint', async () => {
       const handlers = apps.inline.app.get(ControlledHandlers);
       const body = ttsBody();
@@ -192,6 +224,20 @@ describe.each(HTTP_ADAPTERS)('handler faults over %s', (adapter) => {
       const stored = await row(key);
       printSummary(FILE, `${adapter} queued caught database error`, { 'faults-injected': 1, attempts: stored!.attempts, effects: await effects(key) });
       expect(stored?.attempts).toBe(2);
+      expect(handlers.callsOf(key)).toBe(2);
+      expect(await effects(key)).toBe(1);
+    });
+
+    it('retries a handler that left a failing statement running', async () => {
+      const handlers = apps.queued.app.get(ControlledHandlers);
+      const body = ttsBody();
+      const key = body.pipelineKey as string;
+      handlers.plan(key, { unawaitedDatabaseError: true });
+
+      await sendSigned(apps.queued.url, body).expect(200);
+      await waitForStatus(key, 'processed');
+
+      expect((await row(key))?.attempts).toBe(2);
       expect(handlers.callsOf(key)).toBe(2);
       expect(await effects(key)).toBe(1);
     });

@@ -4,7 +4,8 @@ import { VmegHandlerRegistry } from '../handlers/vmeg-handler-registry';
 import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { VmegWebhookPayload } from '../payload';
 import type { DeliveryRecord, InlineInsert } from '../store/delivery-record';
-import { TransactionAbortedError, watchForAbort } from '../store/transaction-abort';
+import { sqlState, SQLSTATE } from '../store/postgres-error';
+import { TransactionAbortedError, type WatchedTransaction } from '../store/transaction-watcher';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { classifyStoreError } from './classify-store-error';
 import type { DeliveryDispatcher, DispatchOutcome } from './delivery-dispatcher';
@@ -62,8 +63,9 @@ export class InlineDispatcher implements DeliveryDispatcher {
     // A new delivery costs one statement before the handlers and the COMMIT
     // after them: its row is inserted as processed and commits with their writes.
     if (inserted.id !== null) {
-      await this.runHandlers(runner, record, payload, inserted.id, 1);
-      await runner.commitTransaction();
+      const transaction = this.store.watchTransaction(runner);
+      await this.runHandlers(transaction, runner, record, payload, inserted.id, 1);
+      await this.commitHandlers(transaction, record);
       this.logger.debug(`Stored and processed delivery ${record.pipelineKey} (event ${record.event}, attempt 1)`);
       return 'processed';
     }
@@ -94,15 +96,40 @@ export class InlineDispatcher implements DeliveryDispatcher {
       this.logDuplicate(record);
       return 'duplicate';
     }
+    if (known.status === 'processing') {
+      // A queued-mode worker has claimed it and runs its handlers under a lease.
+      throw new DeliveryInProgressError(record.pipelineKey);
+    }
 
     const attempt = known.attempts + 1;
     await this.store.resetLockTimeout(runner);
-    await this.runHandlers(runner, record, payload, known.id, attempt);
-    await this.store.markProcessed(runner, known.id);
-    await runner.commitTransaction();
+    const transaction = this.store.watchTransaction(runner);
+    await this.runHandlers(transaction, runner, record, payload, known.id, attempt);
+    try {
+      await this.store.markProcessed(runner, known.id);
+    } catch (error) {
+      // A handler's statement that was still running when it returned failed after the check.
+      if (sqlState(error) === SQLSTATE.inFailedTransaction) {
+        throw new HandlerFailedError('(transaction)', record.pipelineKey, new TransactionAbortedError());
+      }
+      throw error;
+    }
+    await this.commitHandlers(transaction, record);
 
     this.logger.debug(`Stored and processed delivery ${record.pipelineKey} (event ${record.event}, attempt ${attempt})`);
     return 'processed';
+  }
+
+  /** Commits after the handlers ran; a transaction that PostgreSQL rolled back instead counts as a failed handler. */
+  private async commitHandlers(transaction: WatchedTransaction, record: DeliveryRecord): Promise<void> {
+    try {
+      await transaction.commit();
+    } catch (error) {
+      if (error instanceof TransactionAbortedError) {
+        throw new HandlerFailedError('(transaction)', record.pipelineKey, error);
+      }
+      throw error;
+    }
   }
 
   private logDuplicate(record: DeliveryRecord): void {
@@ -110,6 +137,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
   }
 
   private async runHandlers(
+    transaction: WatchedTransaction,
     runner: QueryRunner,
     record: DeliveryRecord,
     payload: VmegWebhookPayload,
@@ -117,7 +145,6 @@ export class InlineDispatcher implements DeliveryDispatcher {
     attempt: number,
   ): Promise<void> {
     const handlers = this.registry.handlersFor(record.event);
-    const isAborted = watchForAbort(runner);
     const context = {
       manager: runner.manager,
       attempt,
@@ -132,7 +159,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
       const started = performance.now();
       try {
         await handler.invoke(payload, context);
-        if (isAborted()) {
+        if (transaction.isAborted()) {
           throw new TransactionAbortedError();
         }
         this.metrics.handlerRun(handler.key, true, (performance.now() - started) / 1000);

@@ -16,6 +16,9 @@ import { describeError } from './dispatch-errors';
  */
 const NOTIFY_MIN_INTERVAL_MS = 5;
 
+/** Maximum time in ms that shutdown waits for a NOTIFY in flight, which is only a hint to the workers. */
+const NOTIFY_SHUTDOWN_TIMEOUT_MS = 5000;
+
 /**
  * Commits a delivery as pending for the worker and returns. One autocommit
  * INSERT stores it, so it is durable when this resolves. A concurrent copy of
@@ -60,8 +63,23 @@ export class QueuedDispatcher implements DeliveryDispatcher, BeforeApplicationSh
     return 'queued';
   }
 
-  /** Lets a NOTIFY in flight finish before TypeORM closes the pool. */
+  /**
+   * Stops the NOTIFYs and lets the one in flight finish before TypeORM closes
+   * the pool, for at most NOTIFY_SHUTDOWN_TIMEOUT_MS. Deliveries stored from
+   * now on wait for the workers' next poll.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.notify.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timed-out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed-out'), NOTIFY_SHUTDOWN_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.notify.close(), timeout]);
+      if (outcome === 'timed-out') {
+        this.logger.warn(`The NOTIFY in flight did not finish within ${NOTIFY_SHUTDOWN_TIMEOUT_MS} ms of shutdown; shutting down without it`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

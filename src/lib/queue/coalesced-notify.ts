@@ -15,6 +15,9 @@ export class CoalescedNotify {
   private sending?: Promise<void>;
   private requested = false;
   private lastSentAt = Number.NEGATIVE_INFINITY;
+  private closed = false;
+  /** Ends the wait for a request's turn at `close()`. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly send: () => Promise<void>,
@@ -22,8 +25,11 @@ export class CoalescedNotify {
     private readonly minIntervalMs = 0,
   ) {}
 
-  /** Asks for a NOTIFY; returns at once. Errors go to `onError`. */
+  /** Asks for a NOTIFY; returns at once. Errors go to `onError`. Ignored after `close()`. */
   request(): void {
+    if (this.closed) {
+      return;
+    }
     this.requested = true;
     if (this.sending === undefined) {
       this.sending = this.sendWhileRequested();
@@ -35,13 +41,26 @@ export class CoalescedNotify {
     await this.sending;
   }
 
+  /**
+   * Stops sending: requests made from now on, and one waiting for its turn,
+   * get no NOTIFY. Resolves when the NOTIFY in flight, if any, has finished.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    await this.sending;
+  }
+
   private async sendWhileRequested(): Promise<void> {
     try {
-      while (this.requested) {
+      while (this.requested && !this.closed) {
         const waitMs = this.lastSentAt + this.minIntervalMs - performance.now();
         if (waitMs > 0) {
           // Node's timers count whole milliseconds and drop the fraction.
-          await sleep(Math.ceil(waitMs));
+          await sleep(Math.ceil(waitMs), undefined, { signal: this.closing.signal }).catch(() => undefined);
+          if (this.closed) {
+            break;
+          }
         }
 
         this.requested = false;

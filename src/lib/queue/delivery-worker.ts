@@ -14,7 +14,6 @@ import { VmegMetrics } from '../metrics/vmeg-metrics';
 import type { ResolvedVmegOptions } from '../module/vmeg-module-options';
 import type { VmegWebhookPayload } from '../payload';
 import { sqlState, SQLSTATE } from '../store/postgres-error';
-import { TransactionAbortedError, watchForAbort } from '../store/transaction-abort';
 import { rollBackQuietly, VmegDeliveryStore } from '../store/vmeg-delivery-store';
 import { VmegQueueStore, type ClaimedDelivery } from '../store/vmeg-queue-store';
 import { VMEG_RESOLVED_OPTIONS } from '../vmeg.constants';
@@ -193,7 +192,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
 
       await this.store.resetLockTimeout(runner);
-      const isAborted = watchForAbort(runner);
+      const transaction = this.store.watchTransaction(runner);
       const started = performance.now();
       try {
         const invocation = handler.invoke(delivery.payload as unknown as VmegWebhookPayload, {
@@ -206,10 +205,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         await withHandlerTimeout(invocation, handler.key, this.options.worker.handlerTimeoutMs, (error) => {
           this.logger.warn(`Handler ${handler.key} failed after its time-out for delivery ${delivery.pipelineKey}: ${describeError(error)}`);
         });
-        if (isAborted()) {
-          throw new TransactionAbortedError();
-        }
-        await runner.commitTransaction();
+        await transaction.commit();
       } catch (error) {
         if (error instanceof HandlerTimeoutError) {
           await this.store.abortTransaction(runner);

@@ -33,11 +33,17 @@ export function isDataException(error: unknown): boolean {
 /**
  * Checks whether the error means that the server had already ended the
  * connection's session, by pg_terminate_backend, a shutdown or a crash, or
- * that its socket was closed. `pg` reports a closed socket without a SQLSTATE.
+ * that its socket was closed. `pg` reports a closed socket without a SQLSTATE,
+ * or passes on the socket's own error when a write meets the closed socket.
  */
 export function isEndedSession(error: unknown): boolean {
   const state = sqlState(error);
   if (state === SQLSTATE.adminShutdown || state === SQLSTATE.crashShutdown) {
+    return true;
+  }
+  const candidate = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const socketCode = candidate?.code ?? candidate?.driverError?.code;
+  if (socketCode === 'ECONNRESET' || socketCode === 'EPIPE') {
     return true;
   }
   const message = error instanceof Error ? error.message : '';

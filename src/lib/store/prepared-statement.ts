@@ -27,6 +27,8 @@ export function isPreparedStatementMismatch(error: unknown): boolean {
   if (state === SQLSTATE.invalidStatementName || state === SQLSTATE.duplicatePreparedStatement) {
     return true;
   }
+  // The routine name stays in English whatever the server's lc_messages.
+  const routine = (error as { routine?: unknown } | null)?.routine;
   const message = error instanceof Error ? error.message : '';
-  return state === SQLSTATE.featureNotSupported && message.includes('cached plan must not change result type');
+  return state === SQLSTATE.featureNotSupported && (routine === 'RevalidateCachedQuery' || message.includes('cached plan must not change result type'));
 }

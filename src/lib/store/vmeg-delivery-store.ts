@@ -11,6 +11,7 @@ import { deliveryParameters, truncateError, type DeliveryRecord, type InlineInse
 import * as statements from './delivery.statements';
 import { isEndedSession } from './postgres-error';
 import { isPreparedStatementMismatch, statementQuery } from './prepared-statement';
+import { TransactionWatcher, type WatchedTransaction } from './transaction-watcher';
 
 
 /**
@@ -22,6 +23,7 @@ import { isPreparedStatementMismatch, statementQuery } from './prepared-statemen
 export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('VmegDeliveryStore');
   private readonly mismatchLog = new LogThrottle(10, 60_000);
+  private readonly transactionWatcher = new TransactionWatcher();
   private resolvedDataSource?: DataSource;
 
   constructor(
@@ -167,6 +169,21 @@ export class VmegDeliveryStore implements OnModuleInit, OnApplicationBootstrap {
         this.logger.debug(`A pooled connection's session had ended (${describeError(error)}); starting the transaction on another one`);
       }
     }
+  }
+
+  /**
+   * Starts following the statements of the transaction of `runner`, so that
+   * the caller can tell whether a handler left it aborted and can commit it
+   * with the check that PostgreSQL really committed.
+   */
+  watchTransaction(runner: QueryRunner): WatchedTransaction {
+    // TypeORM replaces its subscriber list when the data source initializes,
+    // so the watcher joins it on use rather than once at start-up.
+    const subscribers = this.dataSource.subscribers;
+    if (!subscribers.includes(this.transactionWatcher)) {
+      subscribers.push(this.transactionWatcher);
+    }
+    return this.transactionWatcher.watch(runner);
   }
 
   /** Ends lock waits after `lockTimeoutMs` for the rest of the transaction of `runner`. */

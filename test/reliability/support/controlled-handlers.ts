@@ -21,6 +21,14 @@ export interface HandlerPlan {
   catchDatabaseError?: number;
   /** Makes the first call run that failing statement inside `context.manager.transaction`, a savepoint, and catch its error. */
   recoverFromDatabaseError?: boolean;
+  /** Makes the first call start that failing statement without waiting for it, then return. */
+  unawaitedDatabaseError?: boolean;
+  /**
+   * Makes the first call catch that failing statement, then try a savepoint,
+   * which fails too and makes TypeORM roll the whole transaction back, and
+   * catch that as well before it returns.
+   */
+  rollBackWholeTransaction?: boolean;
 }
 
 interface Pause {
@@ -84,6 +92,16 @@ export class ControlledHandlers {
       } catch {
         // The handler under test ignores the error; PostgreSQL has aborted the transaction.
       }
+    }
+
+    if (plan?.unawaitedDatabaseError && firstCall) {
+      // The handler under test forgets to await; the catch only keeps the rejection handled.
+      void context.manager.query('SELECT 1 / 0').catch(() => undefined);
+    }
+
+    if (plan?.rollBackWholeTransaction && firstCall) {
+      await context.manager.query('SELECT 1 / 0').catch(() => undefined);
+      await context.manager.transaction((manager) => manager.query('SELECT 1')).catch(() => undefined);
     }
 
     if (plan?.recoverFromDatabaseError && firstCall) {
