@@ -6,6 +6,7 @@ import { HTTP_ADAPTERS, startTestApp, type TestApp } from '../support/test-app';
 import type { TestDatabase } from '../support/test-database';
 import { ControlledHandlers } from './support/controlled-handlers';
 import { printSummary } from './support/summary';
+import { countEffects, readDeliveryState } from './support/delivery-state';
 
 const FILE = 'test/reliability/connection-killed.spec.ts';
 
@@ -38,13 +39,9 @@ describe.each(HTTP_ADAPTERS)('connection killed inside a handler over %s', (adap
     await database?.drop();
   });
 
-  async function row(key: string): Promise<{ status: string; attempts: number } | undefined> {
-    return (await db.query('SELECT status, attempts FROM vmeg_webhook_deliveries WHERE pipeline_key = $1', [key])).rows[0];
-  }
+  const row = (key: string) => readDeliveryState(db, key);
 
-  async function effects(key: string): Promise<number> {
-    return (await db.query('SELECT count(*)::int AS count FROM handler_effects WHERE pipeline_key = $1', [key])).rows[0].count;
-  }
+  const effects = (key: string) => countEffects(db, key);
 
   async function waitForStatus(key: string, status: string): Promise<void> {
     const deadline = Date.now() + 20_000;

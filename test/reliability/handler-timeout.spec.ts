@@ -8,6 +8,7 @@ import { HTTP_ADAPTERS, startTestApp, TEST_SECRET, type TestApp } from '../suppo
 import type { TestDatabase } from '../support/test-database';
 import { ControlledHandlers } from './support/controlled-handlers';
 import { printSummary } from './support/summary';
+import { countEffects, readDeliveryState } from './support/delivery-state';
 
 const FILE = 'test/reliability/handler-timeout.spec.ts';
 const HANDLER_TIMEOUT_MS = 500;
@@ -66,13 +67,9 @@ describe.each(HTTP_ADAPTERS)('handler time-out over %s', (adapter) => {
     await database?.drop();
   });
 
-  async function row(key: string): Promise<{ status: string; attempts: number } | undefined> {
-    return (await db.query('SELECT status, attempts FROM vmeg_webhook_deliveries WHERE pipeline_key = $1', [key])).rows[0];
-  }
+  const row = (key: string) => readDeliveryState(db, key);
 
-  async function effects(key: string): Promise<number> {
-    return (await db.query('SELECT count(*)::int AS count FROM handler_effects WHERE pipeline_key = $1', [key])).rows[0].count;
-  }
+  const effects = (key: string) => countEffects(db, key);
 
   async function waitForStatus(key: string, status: string, timeoutMs: number): Promise<number> {
     const started = Date.now();

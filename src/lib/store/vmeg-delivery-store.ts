@@ -317,15 +317,14 @@ function connectionOf(runner: QueryRunner): PostgresClient | undefined {
   return (runner as unknown as { databaseConnection?: PostgresClient }).databaseConnection;
 }
 
-/** Releases the runner and makes the pool close its connection instead of reusing it. */
+/**
+ * Releases the runner and makes the pool close its connection instead of
+ * reusing it. The module runs only on TypeORM's Postgres driver, whose query
+ * runner has this method.
+ */
 async function discard(runner: QueryRunner): Promise<void> {
-  const postgresRunner = runner as QueryRunner & { releasePostgresConnection?(error: Error): Promise<void> };
-  if (postgresRunner.releasePostgresConnection === undefined) {
-    await connectionOf(runner)?.end().catch(() => undefined);
-    await runner.release();
-    return;
-  }
-  await postgresRunner.releasePostgresConnection(new Error('the connection is discarded'));
+  const postgresRunner = runner as QueryRunner & { releasePostgresConnection(error: Error): Promise<void> };
+  await postgresRunner.releasePostgresConnection(new Error('a prepared statement did not match the session'));
 }
 
 function toInlineInsert(row: InlineInsertRow): InlineInsert {
