@@ -9,7 +9,7 @@ import { createVariantDatabase } from './bench-database';
 import { warmUp } from './measure';
 import type { ScenarioContext } from './report';
 
-/** CPU time of one app under load, split by part, and the deliveries it answered meanwhile. */
+/** CPU time of one app under load, split by part, and the deliveries it acknowledged meanwhile. */
 export interface AppProfile {
   split: CpuSplit;
   deliveries: number;

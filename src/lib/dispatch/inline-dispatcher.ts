@@ -88,7 +88,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
     await this.store.boundLockWaits(runner);
     const known = await this.store.lock(runner, record.pipelineKey);
     if (known === undefined) {
-      // The row was deleted between the two statements; a retry will insert it.
+      // The row was deleted between the two statements, so a retry will insert it.
       throw new DeliveryInProgressError(record.pipelineKey);
     }
     if (known.status === 'processed') {
@@ -108,7 +108,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
     try {
       await this.store.markProcessed(runner, known.id);
     } catch (error) {
-      // A handler's statement that was still running when it returned failed after the check.
+      // A statement that a handler left running failed after the handler returned.
       if (sqlState(error) === SQLSTATE.inFailedTransaction) {
         throw new HandlerFailedError('(transaction)', record.pipelineKey, new TransactionAbortedError());
       }
@@ -120,7 +120,7 @@ export class InlineDispatcher implements DeliveryDispatcher {
     return 'processed';
   }
 
-  /** Commits after the handlers ran; a transaction that PostgreSQL rolled back instead counts as a failed handler. */
+  /** Commits after the handlers ran. A transaction that PostgreSQL rolled back instead counts as a failed handler. */
   private async commitHandlers(transaction: WatchedTransaction, record: DeliveryRecord): Promise<void> {
     try {
       await transaction.commit();

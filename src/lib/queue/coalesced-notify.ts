@@ -25,7 +25,7 @@ export class CoalescedNotify {
     private readonly minIntervalMs = 0,
   ) {}
 
-  /** Asks for a NOTIFY; returns at once. Errors go to `onError`. Ignored after `close()`. */
+  /** Requests a NOTIFY and returns at once. Errors go to `onError`. Ignored after `close()`. */
   request(): void {
     if (this.closed) {
       return;

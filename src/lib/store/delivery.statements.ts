@@ -18,7 +18,7 @@ export const RESET_LOCK_TIMEOUT = `SET LOCAL lock_timeout TO DEFAULT`;
  * Inserts a new delivery of an inline transaction as `processed`, or reads
  * the known row with the same key, in one round trip. The row is visible to
  * other sessions only once the transaction commits, which happens only after
- * its handlers succeeded, so no other session sees it in any other state.
+ * its handlers succeeded, so no other session reads it in any other state.
  *
  * If another transaction holds an uncommitted row with the same key, the
  * insert waits for it, bounded by `lock_timeout` = $7 (e.g. `3000ms`). The

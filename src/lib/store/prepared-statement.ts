@@ -3,9 +3,9 @@ import { SQLSTATE, sqlState } from './postgres-error';
 
 /**
  * Builds the `pg` query for a statement. With `prepare`, it is the named
- * prepared statement `name`: `pg` has PostgreSQL parse it once per
- * connection, and later runs only bind and execute it, so that PostgreSQL
- * can reuse a cached plan. Without, PostgreSQL parses and plans the text on
+ * prepared statement `name`, which `pg` has PostgreSQL parse once per
+ * connection. Later runs only bind and execute it, so PostgreSQL can reuse a
+ * cached plan. Without `prepare`, PostgreSQL parses and plans the text on
  * every run.
  */
 export function statementQuery(name: string, text: string, values: unknown[], prepare: boolean): QueryConfig {

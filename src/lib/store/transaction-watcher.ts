@@ -2,9 +2,9 @@ import type { AfterQueryEvent, EntitySubscriberInterface, QueryRunner } from 'ty
 import { sqlState } from './postgres-error';
 
 /**
- * A statement failed inside a transaction and the code that ran it caught the
- * error or did not wait for it, which left the transaction aborted, or that
- * code ended the transaction itself. PostgreSQL responds to the COMMIT of an
+ * Error for a transaction that can no longer commit. Either a statement failed
+ * and the code that ran it caught the error or did not await it, or that code
+ * ended the transaction itself. PostgreSQL responds to the COMMIT of an
  * aborted transaction with a rollback and no error.
  */
 export class TransactionAbortedError extends Error {

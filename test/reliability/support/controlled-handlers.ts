@@ -95,7 +95,7 @@ export class ControlledHandlers {
     }
 
     if (plan?.unawaitedDatabaseError && firstCall) {
-      // The handler under test forgets to await; the catch only keeps the rejection handled.
+      // The handler under test does not await the statement. The catch only keeps the rejection handled.
       void context.manager.query('SELECT 1 / 0').catch(() => undefined);
     }
 
